@@ -1,0 +1,9 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+
+from .models import SharedUser
+
+
+@admin.register(SharedUser)
+class SharedUserAdmin(UserAdmin):
+    """Django's user admin for the shared user; it lives on default, so no `using`."""

@@ -1,0 +1,11 @@
+"""Test settings: the real servers, a fast password hasher."""
+
+import os
+
+os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-not-secret")
+
+from .base import *  # noqa: F403
+
+ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
+# https://docs.djangoproject.com/en/5.2/topics/testing/overview/#speeding-up-the-tests
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,0 +1,21 @@
+from django.apps import apps
+from django.db import connections, router
+from django.shortcuts import render
+
+# The apps whose rows the home page counts, in the order it shows their databases.
+COUNTED_APPS = ("authapp", "app1", "app2")
+
+
+def home(request):
+    """Show each database: its alias, engine and the rows of each model routed there."""
+    databases = {}
+    for app_label in COUNTED_APPS:
+        for model in apps.get_app_config(app_label).get_models():
+            alias = router.db_for_read(model)
+            database = databases.setdefault(
+                alias, {"alias": alias, "engine": connections[alias].display_name, "models": []}
+            )
+            database["models"].append(
+                {"name": model._meta.verbose_name_plural, "rows": model._default_manager.count()}
+            )
+    return render(request, "home.html", {"databases": databases.values()})

@@ -1,0 +1,45 @@
+"""Route every model to the database that settings.DATABASE_ROUTING names for its app.
+
+Routes reads, writes and migrations by app label, for Django's own apps too, so
+nothing falls back to the instance hint or to "default" by accident. Relations
+are allowed within one database, and to the models in CROSS_DATABASE_MODELS
+(the shared user) from anywhere; app1 <-> app2 relations are refused.
+"""
+
+from django.conf import settings
+
+
+class AppLabelRouter:
+    """Send each app's models to one alias, and only there."""
+
+    def __init__(self):
+        self.route_app_labels = settings.DATABASE_ROUTING
+        # Models that other databases may reference by id (db_constraint=False).
+        self.cross_database_models = {settings.AUTH_USER_MODEL.lower()}
+
+    def db_for_read(self, model, **hints):
+        """Read a model from its app's alias; None (no opinion) for unknown apps."""
+        return self.route_app_labels.get(model._meta.app_label)
+
+    def db_for_write(self, model, **hints):
+        """Write a model to its app's alias; None (no opinion) for unknown apps."""
+        return self.route_app_labels.get(model._meta.app_label)
+
+    def allow_relation(self, obj1, obj2, **hints):
+        """Allow relations within one database and to the shared user from any."""
+        db1 = self.route_app_labels.get(obj1._meta.app_label)
+        db2 = self.route_app_labels.get(obj2._meta.app_label)
+        if db1 is None or db2 is None:
+            return None
+        if db1 == db2:
+            return True
+        return obj1._meta.label_lower in self.cross_database_models or (
+            obj2._meta.label_lower in self.cross_database_models
+        )
+
+    def allow_migrate(self, db, app_label, model_name=None, **hints):
+        """Create each app's tables on its own alias and nowhere else."""
+        alias = self.route_app_labels.get(app_label)
+        if alias is None:
+            return None
+        return db == alias
