@@ -1,0 +1,70 @@
+# One Django site, three databases. `make help` lists the targets.
+.DEFAULT_GOAL := help
+.PHONY: help install system-deps databases migrate seed superuser run test lint format migrations-check check clean
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+MANAGE := $(BIN)/python manage.py
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+# Demo admin for `make superuser` / `make run` (local development only).
+export DJANGO_SUPERUSER_USERNAME ?= admin
+export DJANGO_SUPERUSER_PASSWORD ?= admin
+export DJANGO_SUPERUSER_EMAIL ?= admin@example.com
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+system-deps: ## Install the C library mysqlclient builds against (Debian/Ubuntu), if missing
+	@pkg-config --exists mysqlclient 2>/dev/null || pkg-config --exists libmariadb 2>/dev/null || { \
+	  command -v apt-get >/dev/null || { echo "Install pkg-config and the MySQL/MariaDB client headers, then retry."; exit 1; }; \
+	  echo "Installing pkg-config and libmariadb-dev for mysqlclient..."; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq pkg-config libmariadb-dev >/dev/null; }
+
+$(VENV)/.installed: requirements.txt
+	@$(MAKE) --no-print-directory system-deps
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements.txt
+	@touch $@
+
+install: $(VENV)/.installed ## Create .venv and install requirements.txt
+
+databases: install ## Create the MySQL and PostgreSQL databases if they are missing
+	$(MANAGE) create_databases
+
+migrate: databases ## Migrate each alias (migrate touches one database at a time)
+	$(MANAGE) migrate --database=default
+	$(MANAGE) migrate --database=app1
+	$(MANAGE) migrate --database=app2
+
+seed: migrate ## Add demo users, films and books (tops up; safe to repeat)
+	$(MANAGE) seed
+
+superuser: migrate ## Create or reset the demo admin from DJANGO_SUPERUSER_* (local only)
+	$(MANAGE) demo_superuser
+
+run: seed superuser ## Set everything up, then serve on http://127.0.0.1:8000
+	@echo "Admin: http://127.0.0.1:8000/admin/  user: $(DJANGO_SUPERUSER_USERNAME)  password: $(DJANGO_SUPERUSER_PASSWORD)"
+	$(MANAGE) runserver 127.0.0.1:8000
+
+test: install ## Run the test suite against the real SQLite, MySQL and PostgreSQL
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install ## Ruff: lint and formatting
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install ## Ruff: fix what can be fixed and reformat
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+migrations-check: install ## Fail if a model change has no migration
+	$(MANAGE) makemigrations --check --dry-run
+
+check: install ## Django's system checks, database checks included, on every alias
+	$(MANAGE) check --database default --database app1 --database app2
+
+clean: ## Remove .venv and caches (keeps var/ and its SQLite file)
+	rm -rf $(VENV) .pytest_cache .ruff_cache
