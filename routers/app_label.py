@@ -27,8 +27,9 @@ class AppLabelRouter:
 
     def allow_relation(self, obj1, obj2, **hints):
         """Allow relations within one database and to the shared user from any."""
-        db1 = self.route_app_labels.get(obj1._meta.app_label)
-        db2 = self.route_app_labels.get(obj2._meta.app_label)
+        # Where each object actually came from, else where its app lives.
+        db1 = obj1._state.db or self.route_app_labels.get(obj1._meta.app_label)
+        db2 = obj2._state.db or self.route_app_labels.get(obj2._meta.app_label)
         if db1 is None or db2 is None:
             return None
         if db1 == db2:
