@@ -15,7 +15,5 @@ def home(request):
             database = databases.setdefault(
                 alias, {"alias": alias, "engine": connections[alias].display_name, "models": []}
             )
-            database["models"].append(
-                {"name": model._meta.verbose_name_plural, "rows": model._default_manager.count()}
-            )
+            database["models"].append({"name": model._meta.verbose_name_plural, "rows": model._default_manager.count()})
     return render(request, "home.html", {"databases": databases.values()})

@@ -64,9 +64,7 @@ class Command(BaseCommand):
         alias = router.db_for_write(model)
         missing = max(target - model._default_manager.count(), 0)
         started = time.perf_counter()
-        with tqdm(
-            total=missing, desc=f"{alias}: {model._meta.verbose_name_plural}", unit="row", disable=None
-        ) as bar:
+        with tqdm(total=missing, desc=f"{alias}: {model._meta.verbose_name_plural}", unit="row", disable=None) as bar:
             for start in range(0, missing, self.batch_size):
                 size = min(self.batch_size, missing - start)
                 with transaction.atomic(using=alias):
@@ -77,34 +75,21 @@ class Command(BaseCommand):
         elapsed = time.perf_counter() - started
         rate = f"{missing / elapsed:,.0f} rows/s" if missing else "nothing to add"
         self.stdout.write(
-            f"{alias:<8} {model._meta.label:<20} +{missing:>7,} rows in {elapsed:6.2f} s ({rate}); "
-            f"{target:,} wanted"
+            f"{alias:<8} {model._meta.label:<20} +{missing:>7,} rows in {elapsed:6.2f} s ({rate}); {target:,} wanted"
         )
 
     def first_free_user_number(self):
         """Return the number after the highest "user<N>" name taken, so new names never collide."""
-        names = (
-            get_user_model()
-            ._default_manager.filter(username__startswith="user")
-            .values_list("username", flat=True)
-        )
+        names = get_user_model()._default_manager.filter(username__startswith="user").values_list("username", flat=True)
         return max((int(name[4:]) for name in names if name[4:].isdigit()), default=-1) + 1
 
     def first_free_isbn(self):
         """Return the sequence number after the highest generated ISBN already stored."""
-        highest = (
-            Book.objects.filter(isbn__startswith="978")
-            .order_by("-isbn")
-            .values_list("isbn", flat=True)
-            .first()
-        )
+        highest = Book.objects.filter(isbn__startswith="978").order_by("-isbn").values_list("isbn", flat=True).first()
         return int(highest[3:12]) + 1 if highest else 0
 
     def build_books(self, n, user_ids):
-        books = [
-            BookFactory.build(isbn=isbn13(self.next_isbn + i), added_by_id=self.pick(user_ids))
-            for i in range(n)
-        ]
+        books = [BookFactory.build(isbn=isbn13(self.next_isbn + i), added_by_id=self.pick(user_ids)) for i in range(n)]
         self.next_isbn += n
         return books
 
@@ -114,7 +99,5 @@ class Command(BaseCommand):
         Through.objects.bulk_create(
             Through(book_id=book.pk, author_id=author_id)
             for book in books
-            for author_id in self.random.sample(
-                self.author_ids, k=min(len(self.author_ids), self.random.randint(1, 3))
-            )
+            for author_id in self.random.sample(self.author_ids, k=min(len(self.author_ids), self.random.randint(1, 3)))
         )

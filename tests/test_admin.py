@@ -1,0 +1,253 @@
+"""The admin reads and writes each model on its own database, and lists related choices from theirs."""
+
+import pytest
+from django.contrib import admin
+from django.contrib.admin.models import LogEntry
+from django.urls import reverse
+
+from app1.factories import DirectorFactory, FilmFactory
+from app1.models import Director, Film
+from app2.factories import AuthorFactory, BookFactory
+from app2.models import Author, Book
+from authapp.factories import SharedUserFactory
+from authapp.models import SharedUser
+
+pytestmark = pytest.mark.django_db(databases="__all__")
+
+
+def inline_management(prefix, total=0, initial=0):
+    return {
+        f"{prefix}-TOTAL_FORMS": str(total),
+        f"{prefix}-INITIAL_FORMS": str(initial),
+        f"{prefix}-MIN_NUM_FORMS": "0",
+        f"{prefix}-MAX_NUM_FORMS": "1000",
+    }
+
+
+def errors_of(response):
+    """The admin form's errors, for a readable assertion message."""
+    return response.context and response.context["adminform"].form.errors
+
+
+@pytest.mark.parametrize(
+    ("model", "alias"),
+    [(Director, "app1"), (Film, "app1"), (Author, "app2"), (Book, "app2"), (SharedUser, "default")],
+)
+def test_registered_admin_agrees_with_the_router(model, alias, rf, admin_user):
+    model_admin = admin.site._registry[model]
+    request = rf.get("/")
+    request.user = admin_user
+    assert getattr(model_admin, "using", None) in (alias, None)
+    assert model_admin.get_queryset(request).db == alias
+
+
+def test_form_choices_come_from_each_related_models_database(rf, admin_user):
+    request = rf.get("/")
+    request.user = admin_user
+    film_form = admin.site._registry[Film].get_form(request)
+    book_form = admin.site._registry[Book].get_form(request)
+    assert film_form.base_fields["director"].queryset.db == "app1"
+    assert film_form.base_fields["added_by"].queryset.db == "default"
+    assert book_form.base_fields["authors"].queryset.db == "app2"
+    assert book_form.base_fields["added_by"].queryset.db == "default"
+
+
+def test_add_director_with_an_inline_film(admin_client, admin_user):
+    data = {"name": "Agnès Varda", "birth_year": "1928", **inline_management("films", total=1)}
+    data.update({"films-0-title": "Cléo from 5 to 7", "films-0-year": "1962", "films-0-runtime_minutes": "90"})
+    response = admin_client.post(reverse("admin:app1_director_add"), data)
+    assert response.status_code == 302, errors_of(response)
+    director = Director.objects.using("app1").get(name="Agnès Varda")
+    film = director.films.get()
+    assert (film.title, film.year, film.added_by) == ("Cléo from 5 to 7", 1962, admin_user)
+
+
+def test_inline_changes_and_deletes_films(admin_client):
+    film = FilmFactory(title="Old")
+    keep = FilmFactory(director=film.director, title="Keep")
+    data = {"name": film.director.name, "birth_year": "", **inline_management("films", total=2, initial=2)}
+    for index, row in enumerate([film, keep]):
+        data.update({f"films-{index}-id": row.pk, f"films-{index}-director": film.director.pk})
+        data.update({f"films-{index}-title": row.title, f"films-{index}-year": row.year})
+    data.update({"films-0-DELETE": "on", "films-1-title": "Kept and renamed"})
+    response = admin_client.post(reverse("admin:app1_director_change", args=[film.director.pk]), data)
+    assert response.status_code == 302, errors_of(response)
+    assert list(film.director.films.values_list("title", flat=True)) == ["Kept and renamed"]
+
+
+def test_add_film_lands_in_mysql_with_the_user_reference(admin_client):
+    director, user = DirectorFactory(), SharedUserFactory()
+    data = {"title": "Stalker", "director": director.pk, "year": "1979", "added_by": user.pk}
+    response = admin_client.post(reverse("admin:app1_film_add"), data)
+    assert response.status_code == 302, errors_of(response)
+    film = Film.objects.using("app1").get(title="Stalker")
+    assert (film.director, film.added_by) == (director, user)
+
+
+def test_add_form_suggests_the_signed_in_user(admin_client, admin_user):
+    response = admin_client.get(reverse("admin:app2_book_add"))
+    assert response.context["adminform"].form.initial["added_by"] == admin_user.pk
+
+
+def test_change_and_delete_film(admin_client):
+    film = FilmFactory()
+    url = reverse("admin:app1_film_change", args=[film.pk])
+    data = {"title": "Renamed", "director": film.director.pk, "year": film.year, "added_by": ""}
+    assert admin_client.post(url, data).status_code == 302
+    assert Film.objects.get(pk=film.pk).title == "Renamed"
+
+    delete_url = reverse("admin:app1_film_delete", args=[film.pk])
+    assert admin_client.get(delete_url).status_code == 200
+    assert admin_client.post(delete_url, {"post": "yes"}).status_code == 302
+    assert not Film.objects.filter(pk=film.pk).exists()
+
+
+def test_director_delete_confirmation_lists_films_from_mysql(admin_client):
+    film = FilmFactory(title="Collected on app1")
+    url = reverse("admin:app1_director_delete", args=[film.director.pk])
+    response = admin_client.get(url)
+    assert response.status_code == 200
+    assert "Collected on app1" in response.text
+    assert admin_client.post(url, {"post": "yes"}).status_code == 302
+    assert not Film.objects.filter(pk=film.pk).exists()
+
+
+def test_add_author_and_book_with_authors(admin_client):
+    assert admin_client.post(reverse("admin:app2_author_add"), {"name": "Ursula K. Le Guin"}).status_code == 302
+    first = Author.objects.using("app2").get(name="Ursula K. Le Guin")
+    second = AuthorFactory()
+    data = {
+        "title": "The Dispossessed",
+        "isbn": "9780060512750",
+        "authors": [first.pk, second.pk],
+        "pages": "387",
+    }
+    response = admin_client.post(reverse("admin:app2_book_add"), data)
+    assert response.status_code == 302, errors_of(response)
+    book = Book.objects.using("app2").get(isbn="9780060512750")
+    assert set(book.authors.all()) == {first, second}
+
+
+def test_change_and_delete_book(admin_client):
+    book = BookFactory(authors=[AuthorFactory()])
+    author = AuthorFactory()
+    url = reverse("admin:app2_book_change", args=[book.pk])
+    data = {"title": "Changed", "isbn": book.isbn, "authors": [author.pk]}
+    response = admin_client.post(url, data)
+    assert response.status_code == 302, errors_of(response)
+    book.refresh_from_db()
+    assert (book.title, list(book.authors.all())) == ("Changed", [author])
+
+    delete_url = reverse("admin:app2_book_delete", args=[book.pk])
+    assert admin_client.get(delete_url).status_code == 200
+    assert admin_client.post(delete_url, {"post": "yes"}).status_code == 302
+    assert not Book.objects.filter(pk=book.pk).exists()
+    assert Author.objects.filter(pk=author.pk).exists()
+
+
+def test_delete_author(admin_client):
+    author = AuthorFactory()
+    book = BookFactory(authors=[author])
+    url = reverse("admin:app2_author_delete", args=[author.pk])
+    assert admin_client.post(url, {"post": "yes"}).status_code == 302
+    assert not Author.objects.filter(pk=author.pk).exists()
+    assert list(book.authors.all()) == []
+
+
+def test_bulk_delete_action_deletes_from_mysql(admin_client):
+    films = FilmFactory.create_batch(3)
+    data = {"action": "delete_selected", "_selected_action": [f.pk for f in films[:2]], "post": "yes"}
+    assert admin_client.post(reverse("admin:app1_film_changelist"), data).status_code == 302
+    assert list(Film.objects.all()) == [films[2]]
+
+
+def test_invalid_film_shows_errors_and_writes_nothing(admin_client):
+    director = DirectorFactory()
+    data = {"title": "x" * 201, "director": director.pk, "year": "1500"}
+    response = admin_client.post(reverse("admin:app1_film_add"), data)
+    assert response.status_code == 200
+    errors = errors_of(response)
+    assert "at most 200 characters" in str(errors["title"])
+    assert "greater than or equal to 1888" in str(errors["year"])
+    assert not Film.objects.exists()
+
+
+def test_duplicate_isbn_is_a_validation_error_checked_on_postgresql(admin_client):
+    BookFactory(isbn="9780306406157")
+    response = admin_client.post(reverse("admin:app2_book_add"), {"title": "Copy", "isbn": "9780306406157"})
+    assert response.status_code == 200
+    assert "already exists" in str(errors_of(response)["isbn"])
+    assert Book.objects.count() == 1
+
+
+def test_changelists_search_and_filter(admin_client):
+    user = SharedUserFactory()
+    film = FilmFactory(title="Searchable", director=DirectorFactory(name="Chantal Akerman"), added_by=user)
+    FilmFactory(title="Other")
+    url = reverse("admin:app1_film_changelist")
+    response = admin_client.get(url, {"q": "Akerman"})
+    assert list(response.context["cl"].result_list) == [film]
+    response = admin_client.get(url, {"added_by__id__exact": user.pk})
+    assert list(response.context["cl"].result_list) == [film]
+    assert user.username in response.text  # the user column, read from SQLite
+    book = BookFactory(title="Found by author", authors=[AuthorFactory(name="Octavia Butler")])
+    response = admin_client.get(reverse("admin:app2_book_changelist"), {"q": "Butler"})
+    assert list(response.context["cl"].result_list) == [book]
+
+
+@pytest.mark.parametrize("rows", [2, 12])
+def test_film_changelist_queries_do_not_grow_with_rows(rows, admin_client, django_assert_max_num_queries):
+    users = SharedUserFactory.create_batch(2)
+    for index in range(rows):
+        FilmFactory(added_by=users[index % 2])
+    from django.db import connections
+
+    # Per page: count, filtered count, year choices, the page. Users: the filter list and one prefetch.
+    with django_assert_max_num_queries(4, connection=connections["app1"]):
+        response = admin_client.get(reverse("admin:app1_film_changelist"))
+    assert response.status_code == 200
+    assert len(response.context["cl"].result_list) == rows
+
+
+@pytest.mark.parametrize(
+    ("model_name", "field_name", "expected"),
+    [("film", "director", "director"), ("film", "added_by", "user"), ("book", "authors", "author")],
+)
+def test_autocomplete_lists_choices_from_the_related_database(admin_client, model_name, field_name, expected):
+    app_label = {"film": "app1", "book": "app2"}[model_name]
+    wanted = {
+        "director": lambda: DirectorFactory(name="Zhang Yimou"),
+        "user": lambda: SharedUserFactory(username="zhang"),
+        "author": lambda: AuthorFactory(name="Zhang Ailing"),
+    }[expected]()
+    params = {"app_label": app_label, "model_name": model_name, "field_name": field_name, "term": "zhang"}
+    response = admin_client.get(reverse("admin:autocomplete"), params)
+    assert response.status_code == 200
+    assert [result["id"] for result in response.json()["results"]] == [str(wanted.pk)]
+
+
+def test_log_entries_go_to_default_and_find_the_film_through_the_router(admin_client):
+    director = DirectorFactory()
+    admin_client.post(reverse("admin:app1_film_add"), {"title": "Logged", "director": director.pk, "year": "2000"})
+    entry = LogEntry.objects.get(object_repr__startswith="Logged")
+    assert entry._state.db == "default"
+    assert entry.get_edited_object() == Film.objects.get(title="Logged")
+
+
+def test_deleting_a_user_in_the_admin_clears_their_films_and_books(admin_client):
+    user = SharedUserFactory()
+    film, book = FilmFactory(added_by=user), BookFactory(added_by=user)
+    url = reverse("admin:authapp_shareduser_delete", args=[user.pk])
+    assert admin_client.get(url).status_code == 200
+    assert admin_client.post(url, {"post": "yes"}).status_code == 302
+    film.refresh_from_db()
+    book.refresh_from_db()
+    assert (film.added_by_id, book.added_by_id) == (None, None)
+
+
+def test_add_user_in_the_admin_lands_in_sqlite(admin_client):
+    data = {"username": "newcomer", "password1": "a-long-Passphrase-42", "password2": "a-long-Passphrase-42"}
+    data["usable_password"] = "true"
+    response = admin_client.post(reverse("admin:authapp_shareduser_add"), data)
+    assert response.status_code == 302, errors_of(response)
+    assert SharedUser.objects.using("default").filter(username="newcomer").exists()

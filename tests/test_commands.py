@@ -1,0 +1,109 @@
+"""make's building blocks: create_databases, demo_superuser, and failing loudly on a server that is down."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connections
+from django.test import override_settings
+
+from authapp.models import SharedUser
+
+ROOT = Path(__file__).resolve().parent.parent
+UNREACHABLE_MYSQL = "mysql://root:hunter2-secret@127.0.0.1:1/films"
+
+
+def manage(*args, **env):
+    """Run manage.py in a fresh process with extra environment; return the completed process."""
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.local", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.fixture
+def scratch_names():
+    """Database names no other test uses; dropped afterwards."""
+    suffix = f"scratch_{os.getpid()}"
+    yield f"films_{suffix}", f"books_{suffix}"
+    with connections["app1"]._nodb_cursor() as cursor:
+        cursor.execute(f"DROP DATABASE IF EXISTS films_{suffix}")
+    with connections["app2"]._nodb_cursor() as cursor:
+        cursor.execute(f"DROP DATABASE IF EXISTS books_{suffix}")
+
+
+@pytest.mark.django_db(databases="__all__")
+def test_create_databases_creates_then_reports_existing(scratch_names, tmp_path):
+    films, books = scratch_names
+    env = {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'sub' / 'users.sqlite3'}",
+        "APP1_DATABASE_URL": f"mysql://root@127.0.0.1:3306/{films}",
+        "APP2_DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{books}",
+    }
+    first = manage("create_databases", **env)
+    assert first.returncode == 0, first.stderr
+    assert f"'app1' (MySQL at 127.0.0.1:3306): database '{films}' created" in first.stdout
+    assert f"'app2' (PostgreSQL at 127.0.0.1:5432): database '{books}' created" in first.stdout
+    assert (tmp_path / "sub").is_dir()  # SQLite needs the directory for the file and its WAL files
+    second = manage("create_databases", **env)
+    assert f"database '{films}' exists" in second.stdout
+    assert f"database '{books}' exists" in second.stdout
+    with connections["app1"]._nodb_cursor() as cursor:
+        cursor.execute(
+            "SELECT DEFAULT_CHARACTER_SET_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME=%s", [films]
+        )
+        assert cursor.fetchone() == ("utf8mb4",)
+
+
+def test_create_databases_names_the_unreachable_alias_without_the_password():
+    result = manage("create_databases", APP1_DATABASE_URL=UNREACHABLE_MYSQL)
+    assert result.returncode == 1
+    assert "Database 'app1' (MySQL at 127.0.0.1:1) is unreachable" in result.stderr
+    assert "hunter2" not in result.stderr + result.stdout
+    assert "Traceback" not in result.stderr
+
+
+def test_test_suite_fails_not_skips_when_a_server_is_down():
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_factories.py"],
+        cwd=ROOT,
+        env={**os.environ, "APP1_DATABASE_URL": UNREACHABLE_MYSQL},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert "Database 'app1' (MySQL at 127.0.0.1:1) is unreachable" in result.stdout
+    assert "hunter2" not in result.stdout
+    assert "skipped" not in result.stdout
+    assert " passed" in result.stdout  # tests that need no database still run
+
+
+@pytest.mark.django_db(databases=["default"])
+def test_demo_superuser_creates_then_resets(monkeypatch):
+    monkeypatch.setenv("DJANGO_SUPERUSER_USERNAME", "demo-admin")
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "first")
+    with override_settings(DEBUG=True):
+        call_command("demo_superuser", stdout=open(os.devnull, "w"))  # noqa: SIM115
+        monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "second")
+        call_command("demo_superuser", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    user = SharedUser.objects.get(username="demo-admin")
+    assert user.is_superuser
+    assert user.is_staff
+    assert user.check_password("second")
+
+
+@pytest.mark.django_db(databases=["default"])
+def test_demo_superuser_refuses_outside_local_development(monkeypatch):
+    monkeypatch.setenv("DJANGO_SUPERUSER_USERNAME", "demo-admin")
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "pw")
+    with override_settings(DEBUG=False), pytest.raises(CommandError, match="local development only"):
+        call_command("demo_superuser")
+    assert not SharedUser.objects.filter(username="demo-admin").exists()

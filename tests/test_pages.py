@@ -1,0 +1,111 @@
+"""The public pages: what they show, and a constant number of queries per alias whatever the row count."""
+
+import pytest
+from django.db import connections
+from django.urls import reverse
+
+from app1.factories import FilmFactory
+from app2.factories import AuthorFactory, BookFactory
+from authapp.factories import SharedUserFactory
+from config.pagination import MAX_PAGE, PER_PAGE
+
+pytestmark = pytest.mark.django_db(databases="__all__")
+
+
+def seed(rows):
+    users = SharedUserFactory.create_batch(2)
+    authors = AuthorFactory.create_batch(3)
+    for index in range(rows):
+        FilmFactory(added_by=users[index % 2])
+        BookFactory(added_by=users[index % 2], authors=authors[: 1 + index % 3])
+
+
+def test_home_shows_each_alias_engine_and_counts(client):
+    seed(3)
+    response = client.get(reverse("home"))
+    assert response.status_code == 200
+    databases = {database["alias"]: database for database in response.context["databases"]}
+    assert list(databases) == ["default", "app1", "app2"]
+    assert databases["default"]["engine"] == "SQLite"
+    assert databases["app1"]["engine"] in ("MySQL", "MariaDB")
+    assert databases["app2"]["engine"] == "PostgreSQL"
+    counts = {model["name"]: model["rows"] for database in databases.values() for model in database["models"]}
+    assert counts == {"shared users": 2, "directors": 3, "films": 3, "authors": 3, "books": 3}
+
+
+QUERIES_PER_ALIAS = {
+    # page name: (default, app1, app2)
+    "home": (1, 2, 2),
+    "app1:film_list": (0, 1, 0),
+    "app2:book_list": (0, 0, 2),
+}
+
+
+@pytest.mark.parametrize("rows", [3, PER_PAGE + 5])
+@pytest.mark.parametrize("name", list(QUERIES_PER_ALIAS))
+def test_list_pages_query_count_per_alias_is_constant(name, rows, client, django_assert_num_queries):
+    seed(rows)
+    client.get(reverse(name))  # warm up: the first request connects and checks the server version
+    default, app1, app2 = QUERIES_PER_ALIAS[name]
+    with (
+        django_assert_num_queries(default, connection=connections["default"]),
+        django_assert_num_queries(app1, connection=connections["app1"]),
+        django_assert_num_queries(app2, connection=connections["app2"]),
+    ):
+        response = client.get(reverse(name))
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("rows", [1, 5])
+def test_detail_pages_query_count_per_alias_is_constant(rows, client, django_assert_num_queries):
+    user = SharedUserFactory()
+    film = FilmFactory(added_by=user)
+    book = BookFactory(added_by=user, authors=AuthorFactory.create_batch(rows))
+    with (
+        django_assert_num_queries(1, connection=connections["default"]),
+        django_assert_num_queries(1, connection=connections["app1"]),
+    ):
+        response = client.get(reverse("app1:film_detail", args=[film.pk]))
+    assert film.title in response.text
+    assert user.username in response.text
+    with (
+        django_assert_num_queries(1, connection=connections["default"]),
+        django_assert_num_queries(2, connection=connections["app2"]),
+    ):
+        response = client.get(reverse("app2:book_detail", args=[book.pk]))
+    assert book.isbn in response.text
+    assert user.username in response.text
+
+
+def test_film_list_pages_through_rows(client):
+    seed(PER_PAGE + 2)
+    first = client.get(reverse("app1:film_list"))
+    second = client.get(reverse("app1:film_list"), {"page": 2})
+    assert len(first.context["page"].rows) == PER_PAGE
+    assert first.context["page"].has_next
+    assert len(second.context["page"].rows) == 2
+    assert not second.context["page"].has_next
+    assert client.get(reverse("app1:film_list"), {"page": 3}).status_code == 404
+
+
+@pytest.mark.parametrize("page", ["0", "-1", "abc", "1.5", str(MAX_PAGE + 1), "9" * 30])
+def test_bad_page_numbers_are_404_not_500(client, page):
+    assert client.get(reverse("app2:book_list"), {"page": page}).status_code == 404
+
+
+def test_detail_of_a_missing_or_huge_id_is_404(client):
+    assert client.get("/films/999999/").status_code == 404
+    assert client.get("/books/" + "9" * 25 + "/").status_code == 404
+
+
+def test_film_without_a_user_says_so(client):
+    film = FilmFactory(added_by=None)
+    response = client.get(reverse("app1:film_detail", args=[film.pk]))
+    assert "nobody recorded" in response.text
+
+
+def test_user_text_is_escaped(client):
+    film = FilmFactory(title="<script>alert(1)</script>")
+    response = client.get(reverse("app1:film_detail", args=[film.pk]))
+    assert "<script>alert(1)</script>" not in response.text
+    assert "&lt;script&gt;" in response.text
