@@ -8,11 +8,6 @@ BIN := $(VENV)/bin
 MANAGE := $(BIN)/python manage.py
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-# Demo admin for `make superuser` / `make run` (local development only).
-export DJANGO_SUPERUSER_USERNAME ?= admin
-export DJANGO_SUPERUSER_PASSWORD ?= admin
-export DJANGO_SUPERUSER_EMAIL ?= admin@example.com
-
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
@@ -42,11 +37,11 @@ migrate: databases ## Migrate each alias (migrate touches one database at a time
 seed: migrate ## Add demo users, films and books (tops up; safe to repeat)
 	$(MANAGE) seed
 
-superuser: migrate ## Create or reset the demo admin from DJANGO_SUPERUSER_* (local only)
+superuser: migrate ## Create or reset the demo admin (DJANGO_SUPERUSER_*, default admin/admin; local only)
 	$(MANAGE) demo_superuser
 
 run: seed superuser ## Set everything up, then serve on http://127.0.0.1:8000
-	@echo "Admin: http://127.0.0.1:8000/admin/  user: $(DJANGO_SUPERUSER_USERNAME)  password: $(DJANGO_SUPERUSER_PASSWORD)"
+	@$(MANAGE) demo_superuser --show-login
 	$(MANAGE) runserver 127.0.0.1:8000
 
 test: install ## Run the test suite against the real SQLite, MySQL and PostgreSQL
