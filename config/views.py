@@ -2,12 +2,14 @@ from django.apps import apps
 from django.db import connections, router
 from django.shortcuts import render
 
+from routers.row_counts import EXACT_BELOW, row_count
+
 # The apps whose rows the home page counts, in the order it shows their databases.
 COUNTED_APPS = ("authapp", "app1", "app2")
 
 
 def home(request):
-    """Show each database: its alias, engine and the rows of each model routed there."""
+    """Show each database: its alias, engine and how many rows each model routed there has."""
     databases = {}
     for app_label in COUNTED_APPS:
         for model in apps.get_app_config(app_label).get_models():
@@ -15,5 +17,6 @@ def home(request):
             database = databases.setdefault(
                 alias, {"alias": alias, "engine": connections[alias].display_name, "models": []}
             )
-            database["models"].append({"name": model._meta.verbose_name_plural, "rows": model._default_manager.count()})
-    return render(request, "home.html", {"databases": databases.values()})
+            rows, is_estimate = row_count(model)
+            database["models"].append({"name": model._meta.verbose_name_plural, "rows": rows, "estimate": is_estimate})
+    return render(request, "home.html", {"databases": databases.values(), "exact_below": EXACT_BELOW})

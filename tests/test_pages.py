@@ -2,6 +2,7 @@
 
 import pytest
 from django.db import connections
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from app1.factories import FilmFactory
@@ -35,7 +36,8 @@ def test_home_shows_each_alias_engine_and_counts(client):
 
 QUERIES_PER_ALIAS = {
     # page name: (default, app1, app2)
-    "home": (1, 2, 2),
+    # Small tables: the statistics lookup, then an exact COUNT(*), per model.
+    "home": (1, 4, 4),
     "app1:film_list": (0, 1, 0),
     "app2:book_list": (0, 0, 2),
 }
@@ -54,6 +56,21 @@ def test_list_pages_query_count_per_alias_is_constant(name, rows, client, django
     ):
         response = client.get(reverse(name))
     assert response.status_code == 200
+
+
+def test_home_uses_the_server_estimate_for_big_tables(client, monkeypatch):
+    """Past the threshold the page reads the planner's statistics instead of scanning the table."""
+    seed(3)
+    monkeypatch.setattr("routers.row_counts.EXACT_BELOW", -1)  # every table counts as big
+    with (
+        CaptureQueriesContext(connections["app1"]) as app1,
+        CaptureQueriesContext(connections["app2"]) as app2,
+    ):
+        response = client.get(reverse("home"))
+    statements = [query["sql"] for query in app1.captured_queries + app2.captured_queries]
+    assert len(statements) == 4  # one statistics lookup per model
+    assert not [sql for sql in statements if "COUNT(" in sql.upper()]
+    assert "about" in response.text
 
 
 @pytest.mark.parametrize("rows", [1, 5])
