@@ -26,7 +26,6 @@ def setup_django():
 
 def write_transactions(worker, transactions, results):
     """Run read-then-write transactions on default; put (committed, locked, other) on the queue."""
-    setup_django()
     from django.contrib.auth import get_user_model
     from django.contrib.sessions.backends.db import SessionStore
     from django.db import OperationalError, transaction
@@ -54,7 +53,11 @@ def write_transactions(worker, transactions, results):
 
 def run(processes, transactions):
     """Start the writers together; return totals and the wall time."""
-    context = multiprocessing.get_context("spawn")  # each writer opens its own connection
+    setup_django()
+    from django.db import connections
+
+    connections.close_all()  # nothing open across the fork: each writer opens its own connection
+    context = multiprocessing.get_context("fork")
     results = context.Queue()
     workers = [
         context.Process(target=write_transactions, args=(worker, transactions, results)) for worker in range(processes)
