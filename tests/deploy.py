@@ -1,9 +1,11 @@
 """Helpers for the deployment tests: run manage.py and the entrypoint as the stack would."""
 
+import contextlib
 import os
 import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from urllib.parse import quote
 
@@ -63,3 +65,53 @@ def database_url(settings_dict, name, *, host=None, port=None):
     host = host or settings_dict["HOST"] or "127.0.0.1"
     port = port or settings_dict["PORT"]
     return f"{scheme}://{user}{password}@{host}:{port}/{name}"
+
+
+class TcpProxy:
+    """Forward 127.0.0.1:<port> to a database server; stop() makes it look like the server died."""
+
+    def __init__(self, target_host, target_port):
+        self.target = (target_host, int(target_port))
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.sockets = []
+        self.lock = threading.Lock()
+        threading.Thread(target=self.accept, daemon=True).start()
+
+    def accept(self):
+        while True:
+            try:
+                client, _ = self.listener.accept()
+                server = socket.create_connection(self.target, timeout=5)
+            except OSError:
+                return  # listener closed by stop()
+            server.settimeout(None)
+            with self.lock:
+                self.sockets += [client, server]
+            threading.Thread(target=self.pump, args=(client, server), daemon=True).start()
+            threading.Thread(target=self.pump, args=(server, client), daemon=True).start()
+
+    @staticmethod
+    def pump(source, destination):
+        try:
+            while data := source.recv(65536):
+                destination.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for sock in (source, destination):
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+
+    def stop(self):
+        """Refuse new connections and cut the open ones."""
+        # shutdown() first: on Linux a bare close() leaves the blocked accept() listening.
+        with contextlib.suppress(OSError):
+            self.listener.shutdown(socket.SHUT_RDWR)
+        self.listener.close()
+        with self.lock:
+            for sock in self.sockets:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+                sock.close()
+            self.sockets.clear()

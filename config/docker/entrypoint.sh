@@ -6,9 +6,17 @@ set -o errexit -o pipefail -o nounset
 cd "$(dirname "$0")/../.."
 
 aliases=$(python manage.py wait_for_databases --timeout "${DB_WAIT_TIMEOUT:-60}")
+
+# migrate touches one database at a time; the aliases are independent, so they migrate side
+# by side (each line prefixed with its alias). Only default's post_migrate writes content
+# types and permissions: the router keeps them in default.
+pids=()
 for alias in $aliases; do
-  # migrate touches one database at a time; the router keeps each app's tables on its alias.
-  python manage.py migrate --database="$alias" --noinput
+  python manage.py migrate --database="$alias" --noinput 2>&1 | sed -u "s/^/[$alias] /" &
+  pids+=("$!")
+done
+for pid in "${pids[@]}"; do
+  wait "$pid"  # a failed migration stops the start (errexit, pipefail)
 done
 
 exec "$@"
