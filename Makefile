@@ -1,9 +1,10 @@
 # One Django site, three databases. `make help` lists the targets.
 .DEFAULT_GOAL := help
-.PHONY: help install system-deps databases migrate seed superuser run test lint format migrations-check check clean
+.PHONY: help install system-deps databases migrate seed superuser run serve up down test lint format migrations-check check clean
 
 PYTHON ?= python3
-VENV := .venv
+# The image sets VENV=/opt/venv, so `make test` runs inside the compose stack too.
+VENV ?= .venv
 BIN := $(VENV)/bin
 MANAGE := $(BIN)/python manage.py
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -43,6 +44,23 @@ superuser: migrate ## Create or reset the demo admin (DJANGO_SUPERUSER_*, defaul
 run: seed superuser ## Set everything up, then serve on http://127.0.0.1:8000
 	@$(MANAGE) demo_superuser --show-login
 	$(MANAGE) runserver 127.0.0.1:8000
+
+# `make serve`: the image's entrypoint and gunicorn configuration with production settings over
+# plain HTTP, against the local servers. Override any of these from the environment.
+SERVE_ENV = DJANGO_SETTINGS_MODULE=config.settings.production DJANGO_HTTPS=$${DJANGO_HTTPS:-false} \
+	DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-local-serve-only-not-secret-0123456789abcdefghijklmnopqrstuvwxyz} \
+	DJANGO_ALLOWED_HOSTS=$${DJANGO_ALLOWED_HOSTS:-localhost,127.0.0.1} GUNICORN_HOST=$${GUNICORN_HOST:-127.0.0.1} \
+	PATH="$(abspath $(BIN)):$$PATH"
+
+serve: databases ## Serve with gunicorn (config/gunicorn.py) and production settings on http://127.0.0.1:8000
+	$(SERVE_ENV) $(MANAGE) collectstatic --noinput --verbosity 0
+	$(SERVE_ENV) config/docker/entrypoint.sh gunicorn -c python:config.gunicorn config.wsgi
+
+up: ## docker compose up: build and start gunicorn, MySQL and PostgreSQL on http://localhost:8000
+	docker compose up --build --detach --wait
+
+down: ## docker compose down (keeps the data volumes; `docker compose down --volumes` drops them)
+	docker compose down
 
 test: install ## Run the test suite against the real SQLite, MySQL and PostgreSQL
 	$(BIN)/pytest $(PYTEST_ARGS)

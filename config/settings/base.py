@@ -8,7 +8,8 @@ BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
 # A .env file beside manage.py overrides nothing that the real environment already sets.
-env.read_env(BASE_DIR / ".env", overwrite=False)
+# DJANGO_ENV_FILE points elsewhere (tests use an empty file, so a developer's .env cannot leak in).
+env.read_env(env.str("DJANGO_ENV_FILE", default=str(BASE_DIR / ".env")), overwrite=False)
 
 # GENERAL
 # ------------------------------------------------------------------------------
@@ -125,6 +126,8 @@ AUTH_PASSWORD_VALIDATORS = [
 # ------------------------------------------------------------------------------
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # https://whitenoise.readthedocs.io/en/stable/django.html (static files under gunicorn)
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "config.null_bytes.RejectNullBytesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -132,6 +135,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so it sees the view's exception first: a database that is down gives a 503 naming it.
+    "config.middleware.DatabaseUnavailableMiddleware",
 ]
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -150,4 +155,5 @@ TEMPLATES = [
     },
 ]
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "var" / "static"
+# The image collects static files outside var/, which is a volume there (the SQLite file).
+STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=BASE_DIR / "var" / "static")

@@ -1,0 +1,53 @@
+# syntax=docker/dockerfile:1
+# The site under gunicorn with production settings. `docker compose up` builds and runs it;
+# config/docker/README-compose.md explains the stack.
+ARG PYTHON_VERSION=3.12
+
+# Build stage: compile mysqlclient against the MariaDB client headers into a virtualenv.
+FROM python:${PYTHON_VERSION}-slim-bookworm AS build
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends build-essential pkg-config libmariadb-dev \
+ && rm -rf /var/lib/apt/lists/*
+RUN python -m venv /opt/venv
+COPY requirements.txt /tmp/requirements.txt
+RUN /opt/venv/bin/pip install --no-cache-dir -r /tmp/requirements.txt
+
+# Runtime: the MariaDB client library only (no compiler, no headers), and make for `make test`.
+FROM python:${PYTHON_VERSION}-slim-bookworm
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libmariadb3 make \
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd --create-home --uid 1000 app
+COPY --from=build /opt/venv /opt/venv
+# VENV: the Makefile's virtualenv, so `make test` uses this one. Static files live outside
+# var/, which is the SQLite volume (a volume would hide files collected at a later build).
+ENV PATH=/opt/venv/bin:$PATH \
+    VENV=/opt/venv \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PYTEST_ADDOPTS="-p no:cacheprovider" \
+    DJANGO_SETTINGS_MODULE=config.settings.production \
+    DJANGO_STATIC_ROOT=/app/staticfiles \
+    DATABASE_URL=sqlite:////app/var/users.sqlite3 \
+    PORT=8000
+
+WORKDIR /app
+# Listed one by one so that a local .env, .venv or var/ never ends up in the image.
+COPY manage.py pyproject.toml requirements.txt Makefile docker-compose.yml Dockerfile .env.example ./
+COPY config config
+COPY routers routers
+COPY authapp authapp
+COPY app1 app1
+COPY app2 app2
+COPY templates templates
+COPY tests tests
+# Requirements are installed already: tell the Makefile, so `make test` does not reinstall.
+RUN touch /opt/venv/.installed \
+ && DJANGO_SECRET_KEY=collectstatic-only DJANGO_ALLOWED_HOSTS=build \
+    python manage.py collectstatic --noinput --verbosity 0 \
+ && mkdir /app/var && chown app:app /app/var
+
+USER app
+EXPOSE 8000
+ENTRYPOINT ["config/docker/entrypoint.sh"]
+CMD ["gunicorn", "-c", "python:config.gunicorn", "config.wsgi"]

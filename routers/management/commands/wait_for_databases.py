@@ -1,0 +1,46 @@
+"""Wait until every alias's database accepts connections; print the aliases for the entrypoint."""
+
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError, connections
+
+from routers.connectivity import describe, redact
+
+
+class Command(BaseCommand):
+    help = (
+        "Wait until the database of every alias in DATABASES accepts connections, then print "
+        "the aliases, one a line (progress goes to stderr)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--timeout", type=float, default=60, help="seconds to wait in all (default 60)")
+        parser.add_argument("--interval", type=float, default=1, help="seconds between tries (default 1)")
+
+    def handle(self, *args, timeout, interval, **options):
+        deadline = time.monotonic() + timeout
+        for alias in connections:
+            self.wait(alias, deadline, interval)
+            self.stderr.write(f"Database {describe(alias)} is ready.")
+        self.stdout.write("\n".join(connections))
+
+    def wait(self, alias, deadline, interval):
+        """Retry connecting to alias until it answers or the deadline passes."""
+        connection = connections[alias]
+        reported = None
+        while True:
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT 1")
+                return
+            except DatabaseError as exc:
+                error = redact(alias, str(exc)).strip()
+            finally:
+                connection.close()
+            if time.monotonic() + interval > deadline:
+                raise CommandError(f"Database {describe(alias)} did not answer in time: {error}")
+            if error != reported:
+                self.stderr.write(f"Waiting for database {describe(alias)}: {error}")
+                reported = error
+            time.sleep(interval)

@@ -1,0 +1,115 @@
+"""Helpers for the deployment tests: run manage.py and the entrypoint as the stack would."""
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from urllib.parse import quote
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+ENTRYPOINT = BASE_DIR / "config" / "docker" / "entrypoint.sh"
+EMPTY_ENV_FILE = os.devnull  # DJANGO_ENV_FILE: a developer's .env must not change what is tested
+
+# What the production settings require, and nothing a developer's shell might add.
+PRODUCTION_ENV = {
+    "DJANGO_SETTINGS_MODULE": "config.settings.production",
+    "DJANGO_SECRET_KEY": "deploy-test-" + "x" * 50,
+    "DJANGO_ALLOWED_HOSTS": "localhost,127.0.0.1",
+    "DJANGO_ENV_FILE": EMPTY_ENV_FILE,
+}
+
+
+def clean_environ(**overrides):
+    """Return os.environ without DJANGO_* and database URLs, with PATH leading to this Python."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_", "GUNICORN_", "PYTEST_"))
+        and key not in {"DATABASE_URL", "APP1_DATABASE_URL", "APP2_DATABASE_URL", "PORT", "WEB_CONCURRENCY"}
+    }
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    env.update(overrides)
+    return env
+
+
+def manage(*args, env, timeout=60):
+    """Run manage.py in a subprocess; return the CompletedProcess (never raises on failure)."""
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def free_port():
+    """Return a TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def database_url(settings_dict, name, *, host=None, port=None):
+    """Build a URL for settings_dict's server (optionally via host:port) and database `name`."""
+    scheme = {"django.db.backends.mysql": "mysql", "django.db.backends.postgresql": "postgres"}[settings_dict["ENGINE"]]
+    user = quote(settings_dict["USER"], safe="")
+    password = f":{quote(str(settings_dict['PASSWORD']), safe='')}" if settings_dict["PASSWORD"] else ""
+    host = host or settings_dict["HOST"] or "127.0.0.1"
+    port = port or settings_dict["PORT"]
+    return f"{scheme}://{user}{password}@{host}:{port}/{name}"
+
+
+class TcpProxy:
+    """Forward 127.0.0.1:<port> to a database server; stop() makes it look like the server died."""
+
+    def __init__(self, target_host, target_port):
+        self.target = (target_host, int(target_port))
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.sockets = []
+        self.lock = threading.Lock()
+        threading.Thread(target=self.accept, daemon=True).start()
+
+    def accept(self):
+        while True:
+            try:
+                client, _ = self.listener.accept()
+                server = socket.create_connection(self.target, timeout=5)
+            except OSError:
+                return  # listener closed by stop()
+            server.settimeout(None)
+            with self.lock:
+                self.sockets += [client, server]
+            threading.Thread(target=self.pump, args=(client, server), daemon=True).start()
+            threading.Thread(target=self.pump, args=(server, client), daemon=True).start()
+
+    @staticmethod
+    def pump(source, destination):
+        try:
+            while data := source.recv(65536):
+                destination.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for sock in (source, destination):
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+
+    def stop(self):
+        """Refuse new connections and cut the open ones."""
+        # shutdown() first: on Linux a bare close() leaves the blocked accept() listening.
+        with contextlib.suppress(OSError):
+            self.listener.shutdown(socket.SHUT_RDWR)
+        self.listener.close()
+        with self.lock:
+            for sock in self.sockets:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+                sock.close()
+            self.sockets.clear()

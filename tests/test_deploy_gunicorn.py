@@ -1,0 +1,251 @@
+"""The image's entrypoint and gunicorn configuration, run for real against the local servers.
+
+As in the container: collectstatic with production settings, then config/docker/entrypoint.sh
+twice (a first start that migrates, a restart that must change nothing and keep the data),
+the second time exec'ing gunicorn with config/gunicorn.py. MySQL is reached through a TCP
+proxy that the last test stops, as if the server had died. Throwaway databases
+test_<name>_gunicorn are created here and dropped at the end, apart from pytest-django's.
+"""
+
+import json
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from types import SimpleNamespace
+
+import MySQLdb
+import psycopg
+import pytest
+from django.db import connections
+
+from routers.management.commands.create_databases import CREATE_SQL
+from tests.deploy import (
+    BASE_DIR,
+    ENTRYPOINT,
+    PRODUCTION_ENV,
+    TcpProxy,
+    clean_environ,
+    database_url,
+    free_port,
+)
+
+# Run by the first start through the entrypoint: rows in every database, and each alias's tables.
+SEED = """
+import json
+from django.db import connections
+from app1.models import Director, Film
+from app2.models import Book
+from authapp.models import SharedUser
+user = SharedUser.objects.create_user("kept", password="kept-password-123")
+Film.objects.create(title="Kept Across Restarts", year=1999, director=Director.objects.create(name="D"),
+                    added_by=user)
+Book.objects.create(title="Kept Book", isbn="9780000000019", published="2001-01-01", added_by=user)
+print(json.dumps({alias: connections[alias].introspection.table_names() for alias in connections}))
+"""
+
+
+def throwaway_name(alias):
+    """test_<configured name>_gunicorn: never pytest-django's test_<name>, and allowed by test_% grants."""
+    name = connections.settings[alias]["NAME"].removeprefix("test_")
+    return f"test_{name}_gunicorn"
+
+
+def admin_connection(alias):
+    """A driver connection to the alias's server, outside Django, for CREATE/DROP DATABASE."""
+    db = connections.settings[alias]
+    if db["ENGINE"] == "django.db.backends.mysql":
+        return MySQLdb.connect(host=db["HOST"], port=int(db["PORT"]), user=db["USER"], password=db["PASSWORD"])
+    return psycopg.connect(
+        host=db["HOST"], port=db["PORT"], user=db["USER"], password=db["PASSWORD"] or None, dbname="postgres"
+    )
+
+
+def recreate_database(alias, *, drop_only=False):
+    quote = "`" if connections.settings[alias]["ENGINE"].endswith("mysql") else '"'
+    name = f"{quote}{throwaway_name(alias)}{quote}"
+    with admin_connection(alias) as connection:
+        if hasattr(connection, "autocommit"):
+            connection.autocommit = True  # psycopg: CREATE DATABASE cannot run in a transaction
+        cursor = connection.cursor()
+        force = "" if quote == "`" else " WITH (FORCE)"
+        cursor.execute(f"DROP DATABASE IF EXISTS {name}{force}")
+        if not drop_only:
+            vendor = "mysql" if quote == "`" else "postgresql"
+            cursor.execute(CREATE_SQL[vendor].format(name=name))
+
+
+def get(url, **headers):
+    """GET url; return (status, headers, body) for any status, within 10 s."""
+    request = urllib.request.Request(url, headers=headers)  # noqa: S310 - http://127.0.0.1 only
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, error.read()
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    """Collect static files, start once to migrate and seed, restart into gunicorn; yield its details."""
+    tmp = tmp_path_factory.mktemp("stack")
+    mysql = connections.settings["app1"]
+    proxy = TcpProxy(mysql["HOST"] or "127.0.0.1", mysql["PORT"])
+    port = free_port()
+    env = clean_environ(
+        **PRODUCTION_ENV,
+        DJANGO_HTTPS="false",
+        DJANGO_STATIC_ROOT=str(tmp / "static"),
+        DATABASE_URL=f"sqlite:///{tmp / 'var' / 'users.sqlite3'}",
+        APP1_DATABASE_URL=database_url(mysql, throwaway_name("app1"), host="127.0.0.1", port=proxy.port),
+        APP2_DATABASE_URL=database_url(connections.settings["app2"], throwaway_name("app2")),
+        DB_WAIT_TIMEOUT="10",
+        PORT=str(port),
+        GUNICORN_HOST="127.0.0.1",
+        WEB_CONCURRENCY="2",
+    )
+    (tmp / "var").mkdir()
+    for alias in ("app1", "app2"):
+        recreate_database(alias)
+    server = None
+    try:
+        # As the image's build step; side by side with the first start, which does not need it.
+        collectstatic = subprocess.Popen(
+            [sys.executable, "manage.py", "collectstatic", "--noinput"],
+            cwd=BASE_DIR,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        first = subprocess.run(
+            [ENTRYPOINT, "python", "manage.py", "shell", "--no-imports", "-c", SEED],
+            cwd=BASE_DIR,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert first.returncode == 0, first.stderr
+        assert collectstatic.wait(timeout=60) == 0, collectstatic.stderr.read()
+        log = tmp / "gunicorn.log"
+        with log.open("w") as log_file:
+            server = subprocess.Popen(
+                [ENTRYPOINT, "gunicorn", "-c", "python:config.gunicorn", "config.wsgi"],
+                cwd=BASE_DIR,
+                env=env,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            assert server.poll() is None, log.read_text()
+            try:
+                if get(f"{url}/health/live/")[0] == 200:
+                    break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, f"gunicorn did not answer in 30 s:\n{log.read_text()}"
+            time.sleep(0.2)
+        yield SimpleNamespace(url=url, env=env, first=first, log=log, proxy=proxy, port=port)
+    finally:
+        if server is not None:
+            server.send_signal(signal.SIGTERM)
+            try:
+                server.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+        proxy.stop()
+        for alias in ("app1", "app2"):
+            recreate_database(alias, drop_only=True)
+
+
+def run_healthcheck(stack):
+    """Run the compose healthcheck script against the live gunicorn."""
+    return subprocess.run(
+        [sys.executable, "config/docker/healthcheck.py"],
+        cwd=BASE_DIR,
+        env=stack.env,
+        capture_output=True,
+        text=True,
+        timeout=15,
+        check=False,
+    )
+
+
+def restart_log(stack):
+    """What the second start printed before gunicorn took over."""
+    return stack.log.read_text().split("Starting gunicorn")[0]
+
+
+def test_entrypoint_migrates_each_alias_to_its_own_tables(stack):
+    tables = json.loads(stack.first.stdout.strip().splitlines()[-1])
+    assert "authapp_shareduser" in tables["default"]
+    assert "app1_film" in tables["app1"]
+    assert "app2_book" in tables["app2"]
+    assert "app1_film" not in tables["default"] + tables["app2"]
+    assert "authapp_shareduser" not in tables["app1"] + tables["app2"]
+    assert stack.first.stdout.count("Applying app1.0001_initial... OK") == 3  # recorded on every alias
+
+
+def test_restart_applies_nothing_and_keeps_the_data(stack):
+    restart = restart_log(stack)
+    assert restart.count("No migrations to apply.") == 3
+    assert "Applying" not in restart
+    status, _, body = get(f"{stack.url}/films/")
+    assert status == 200
+    assert b"Kept Across Restarts" in body
+    assert b"Kept Book" in get(f"{stack.url}/books/")[2]
+
+
+def test_health_is_ok_and_the_access_log_goes_to_stdout(stack):
+    status, headers, body = get(f"{stack.url}/health/")
+    assert status == 200, body
+    assert json.loads(body)["unavailable"] == []
+    assert headers["Content-Type"] == "application/json"
+    time.sleep(0.2)  # the worker writes its access log line after answering
+    assert re.search(r'"GET /health/ HTTP/1.1" 200 ', stack.log.read_text())
+
+
+def test_admin_is_styled_with_debug_off(stack):
+    status, _, page = get(f"{stack.url}/admin/login/")
+    assert status == 200
+    assert b"Traceback" not in page  # DEBUG is off: no debug page anywhere
+    stylesheet = re.search(rb'href="(/static/admin/css/base\.[0-9a-f]{12}\.css)"', page).group(1).decode()
+    status, headers, css = get(f"{stack.url}{stylesheet}", **{"Accept-Encoding": "gzip"})
+    assert status == 200
+    assert headers["Content-Type"].startswith("text/css")
+    assert headers["Content-Encoding"] == "gzip"  # compressed by collectstatic, served by WhiteNoise
+    assert "immutable" in headers["Cache-Control"]  # hashed name: cached for good
+    assert len(css) > 1000
+
+
+def test_healthcheck_script_passes(stack):
+    result = run_healthcheck(stack)
+    assert result.returncode == 0, result.stderr
+
+
+def test_stopped_server_gives_503_naming_it_within_the_timeout(stack):
+    """Last: the proxy to MySQL goes away, as if the server stopped; PostgreSQL keeps answering."""
+    stack.proxy.stop()
+    started = time.monotonic()
+    status, _, body = get(f"{stack.url}/health/")
+    assert time.monotonic() - started < 2.5
+    assert status == 503
+    assert json.loads(body)["unavailable"] == ["app1"]
+
+    status, _, page = get(f"{stack.url}/films/")
+    assert status == 503
+    assert f"Database &#x27;app1&#x27; (MySQL at 127.0.0.1:{stack.proxy.port})".encode() in page
+    assert get(f"{stack.url}/books/")[0] == 200
+
+    result = run_healthcheck(stack)
+    assert result.returncode == 1
+    assert '"unavailable": ["app1"]' in result.stderr

@@ -1,0 +1,97 @@
+"""/health/ and /health/live/, and the 503 page for a view whose database is down (in-process)."""
+
+import time
+
+import pytest
+from django.db import OperationalError, connections
+from django.test import RequestFactory
+
+from app2.factories import BookFactory
+from config.middleware import DatabaseUnavailableMiddleware
+
+ALL_DATABASES = ["default", "app1", "app2"]
+# Nothing listens on port 1 of the loopback: a connection is refused at once.
+CLOSED_PORT = "1"
+
+
+@pytest.fixture
+def app1_down(monkeypatch):
+    """Point alias app1 at a closed port, in this thread and in any other, for one test.
+
+    The test's own app1 connection (inside the test transaction) is set aside, not closed.
+    """
+    monkeypatch.setitem(connections.settings["app1"], "HOST", "127.0.0.1")
+    monkeypatch.setitem(connections.settings["app1"], "PORT", CLOSED_PORT)
+    original = connections["app1"]
+    connections["app1"] = connections.create_connection("app1")
+    yield
+    connections["app1"].close()
+    connections["app1"] = original
+
+
+def test_live_answers_without_touching_a_database(client):
+    # No django_db mark: any query here would raise.
+    response = client.get("/health/live/")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+@pytest.mark.django_db(databases=ALL_DATABASES)
+def test_health_reports_each_alias(client):
+    response = client.get("/health/")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["unavailable"] == []
+    assert {alias: db["status"] for alias, db in body["databases"].items()} == dict.fromkeys(ALL_DATABASES, "ok")
+    assert {alias: db["engine"] for alias, db in body["databases"].items()} == {
+        "default": "SQLite",
+        "app1": "MySQL",
+        "app2": "PostgreSQL",
+    }
+    assert "no-store" in response["Cache-Control"]
+
+
+@pytest.mark.django_db(databases=ALL_DATABASES)
+@pytest.mark.usefixtures("app1_down")
+def test_health_names_the_unreachable_alias_quickly(client):
+    started = time.monotonic()
+    response = client.get("/health/")
+    elapsed = time.monotonic() - started
+    assert response.status_code == 503
+    body = response.json()
+    assert body["unavailable"] == ["app1"]
+    assert body["databases"]["app1"]["status"] == "unreachable"
+    assert body["databases"]["app2"]["status"] == "ok"
+    assert elapsed < 2.5
+    # The public answer names the alias, not the host.
+    assert "127.0.0.1" not in response.content.decode()
+
+
+@pytest.mark.django_db(databases=ALL_DATABASES)
+@pytest.mark.usefixtures("app1_down")
+def test_page_on_a_down_database_answers_503_naming_it(client):
+    response = client.get("/films/")
+    assert response.status_code == 503
+    assert response["Retry-After"] == "30"
+    page = response.content.decode()
+    assert f"Database &#x27;app1&#x27; (MySQL at 127.0.0.1:{CLOSED_PORT})" in page
+    assert "Traceback" not in page
+
+
+@pytest.mark.django_db(databases=ALL_DATABASES)
+@pytest.mark.usefixtures("app1_down")
+def test_pages_on_other_databases_keep_working(client):
+    book = BookFactory(title="Still here")
+    assert client.get("/books/").status_code == 200
+    assert "Still here" in client.get(f"/books/{book.pk}/").content.decode()
+
+
+@pytest.mark.django_db(databases=ALL_DATABASES)
+def test_database_error_with_every_server_up_is_left_to_django():
+    """A lock timeout or missing table is a bug to see as a 500, not an outage to hide."""
+    middleware = DatabaseUnavailableMiddleware(lambda request: None)
+    request = RequestFactory().get("/films/")
+    connections["app1"].ensure_connection()
+    assert middleware.process_exception(request, OperationalError("Lock wait timeout exceeded")) is None
+    assert middleware.process_exception(request, ValueError("not a database error")) is None
