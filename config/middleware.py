@@ -46,7 +46,8 @@ class DatabaseUnavailableMiddleware:
         response = TemplateResponse(
             request,
             "database_unavailable.html",
-            {"databases": [describe(alias) for alias in down]},
+            # Alias and engine only: hosts and ports are for the log, not for visitors.
+            {"databases": [describe(alias, where=False) for alias in down]},
             status=503,
         )
         response["Retry-After"] = "30"

@@ -10,15 +10,17 @@ class DatabaseUnreachable(Exception):
     """A database server did not answer; the message names the alias and host."""
 
 
-def describe(alias):
-    """Return e.g. "'app1' (MySQL at 127.0.0.1:3306)"; never the password."""
+def describe(alias, *, where=True):
+    """Return e.g. "'app1' (MySQL at 127.0.0.1:3306)", or "'app1' (MySQL)" for the public; never the password."""
     connection = connections[alias]
     settings = connection.settings_dict
+    vendor = VENDOR_NAMES.get(connection.vendor, connection.vendor)
+    if not where:
+        return f"'{alias}' ({vendor})"
     if connection.vendor == "sqlite":
         return f"'{alias}' (SQLite file {settings['NAME']})"
     host = settings["HOST"] or "localhost"
     port = f":{settings['PORT']}" if settings["PORT"] else ""
-    vendor = VENDOR_NAMES.get(connection.vendor, connection.vendor)
     return f"'{alias}' ({vendor} at {host}{port})"
 
 
