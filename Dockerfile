@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # The site under gunicorn with production settings. `docker compose up` builds and runs it;
-# config/docker/README-compose.md explains the stack.
+# README.md ("Running the whole stack with Docker Compose") explains the stack.
 ARG PYTHON_VERSION=3.12
 
 # Build stage: compile mysqlclient against the MariaDB client headers into a virtualenv.
