@@ -39,6 +39,13 @@ migrate: databases ## Migrate each alias (migrate touches one database at a time
 	$(MANAGE) migrate --database=app1
 	$(MANAGE) migrate --database=app2
 
+.PHONY: routes migrate-check
+routes: install ## Print where each model is read, written and migrated (never connects)
+	$(MANAGE) routes
+
+migrate-check: install ## Fail if any alias has unapplied migrations (for deploy pipelines)
+	$(MANAGE) migrate_all --check
+
 seed: migrate ## Add demo users, films and books (tops up; safe to repeat)
 	$(MANAGE) seed
 

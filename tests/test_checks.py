@@ -3,7 +3,6 @@
 # ruff: noqa: DJ008 - throwaway models built to break a check need no __str__
 
 import pytest
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.sites import AdminSite, all_sites
 from django.core.checks import registry, run_checks
@@ -19,21 +18,7 @@ from app2.models import Author, Book
 from authapp.models import SharedUser
 from routers import checks
 from routers.admin_base import MultiDBTabularInline
-
-
-def routing(**changes):
-    """Override DATABASE_ROUTING; a None value drops the app. AppLabelRouter reads it once, so
-    DATABASE_ROUTERS is overridden too (with its own value), which makes Django rebuild the routers."""
-    mapping = {**settings.DATABASE_ROUTING, **changes}
-    return override_settings(
-        DATABASE_ROUTING={app: alias for app, alias in mapping.items() if alias is not None},
-        DATABASE_ROUTERS=settings.DATABASE_ROUTERS,
-    )
-
-
-def routers_first(*extra):
-    """Put router instances before the project's own."""
-    return override_settings(DATABASE_ROUTERS=[*extra, *settings.DATABASE_ROUTERS])
+from tests.utils import routers_first, routing
 
 
 def by_id(errors, check_id):
