@@ -115,3 +115,16 @@ def test_migrate_all_check_fails_on_any_unapplied_migration():
     assert lines[2].endswith(": 1 unapplied: sessions.0001_initial")
     # Nothing was applied.
     assert ("sessions", "0001_initial") not in MigrationRecorder(connections["app2"]).applied_migrations()
+
+
+@all_databases
+def test_migrate_all_check_fails_when_a_history_cannot_be_read():
+    # admin.0001 applied without its dependency: the history is inconsistent, so nothing can be said.
+    MigrationRecorder(connections["default"]).record_unapplied("authapp", "0001_initial")
+    out = StringIO()
+    with pytest.raises(
+        CommandError, match=r"^Could not read the migration history of default \(see above\)\.$"
+    ):
+        call_command("migrate_all", "--check", stdout=out)
+    assert out.getvalue().splitlines()[0].startswith("'default' (SQLite file ")
+    assert ": cannot tell: Migration admin.0001_initial is applied before its dependency" in out.getvalue()

@@ -58,8 +58,8 @@ class Command(BaseCommand):
                 ) from exc
 
     def check_unapplied(self):
-        """Report the unapplied migrations of every alias; raise CommandError if there are any."""
-        behind = []
+        """Report the unapplied migrations of every alias; raise CommandError unless all are up to date."""
+        behind, unknown = [], []
         for alias in connections:
             connection = connections[alias]
             try:
@@ -67,7 +67,7 @@ class Command(BaseCommand):
                 executor.loader.check_consistent_history(connection)
                 plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
             except Exception as exc:  # an unreachable or inconsistent database is not "up to date"
-                behind.append(alias)
+                unknown.append(alias)
                 self.stdout.write(f"{describe(alias)}: cannot tell: {redact(alias, str(exc)).strip()}")
                 continue
             if plan:
@@ -76,8 +76,13 @@ class Command(BaseCommand):
                 self.stdout.write(f"{describe(alias)}: {len(plan)} unapplied: {names}")
             else:
                 self.stdout.write(f"{describe(alias)}: up to date")
+        problems = []
         if behind:
-            raise CommandError(
+            problems.append(
                 f"Unapplied migrations on {', '.join(behind)}: run `manage.py migrate_all` "
                 "(or `migrate --database=ALIAS` for each)."
             )
+        if unknown:
+            problems.append(f"Could not read the migration history of {', '.join(unknown)} (see above).")
+        if problems:
+            raise CommandError(" ".join(problems))
