@@ -124,15 +124,21 @@ class Admin:
     def save(self):
         return self.submit('input[name="_save"]')
 
-    def follow(self, link_text):
-        self.driver.find_element(By.LINK_TEXT, link_text).click()
+    def click_through(self, by, value):
+        """Click a link and wait until the page it leads to has replaced this one."""
+        link = self.driver.find_element(by, value)
+        link.click()
+        self.wait.until(EC.staleness_of(link))
         self.wait.until(EC.presence_of_element_located((By.ID, "content")))
+
+    def follow(self, link_text):
+        self.click_through(By.LINK_TEXT, link_text)
 
     def delete(self, changelist, link_text):
         """Open an object from its changelist, press Delete, and confirm."""
         self.open(changelist)
         self.follow(link_text)
-        self.driver.find_element(By.CSS_SELECTOR, "a.deletelink").click()
+        self.click_through(By.CSS_SELECTOR, "a.deletelink")
         confirm = '#content form input[type="submit"]'
         self.wait.until(EC.element_to_be_clickable((By.CSS_SELECTOR, confirm)))
         assert "Are you sure you want to delete" in self.driver.find_element(By.ID, "content").text
