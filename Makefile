@@ -35,6 +35,18 @@ migrate: databases ## Migrate each alias (migrate touches one database at a time
 	$(MANAGE) migrate --database=app1
 	$(MANAGE) migrate --database=app2
 
+.PHONY: routes migrate-check demo-fixtures
+routes: install ## Print where each model is read, written and migrated (never connects)
+	$(MANAGE) routes
+
+migrate-check: install ## Fail if any alias has unapplied migrations (for deploy pipelines)
+	$(MANAGE) migrate_all --check
+
+demo-fixtures: migrate ## Load the small demo fixtures, each into its own database (overwrites rows with their ids)
+	$(MANAGE) loaddata demo --database=default
+	$(MANAGE) loaddata demo --database=app1
+	$(MANAGE) loaddata demo --database=app2
+
 seed: migrate ## Add demo users, films and books (tops up; safe to repeat)
 	$(MANAGE) seed
 

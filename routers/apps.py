@@ -5,3 +5,12 @@ class RoutersConfig(AppConfig):
     """Multi-database plumbing: the router, the admin base, cross-database references."""
 
     name = "routers"
+
+    def ready(self):
+        from django.core.checks import register
+
+        from . import checks
+
+        # A tag of their own, not "database": those run only with `manage.py check --database`.
+        for check in checks.ALL:
+            register(check, checks.TAG)

@@ -1,0 +1,326 @@
+"""Each routing check is silent on the project as shipped and fires on a configuration broken for it."""
+
+# ruff: noqa: DJ008 - throwaway models built to break a check need no __str__
+
+import pytest
+from django.contrib import admin
+from django.contrib.admin.sites import AdminSite, all_sites
+from django.core.checks import registry, run_checks
+from django.core.management import call_command
+from django.core.management.base import SystemCheckError
+from django.db import models
+from django.test.utils import isolate_apps, override_settings
+
+from app1.admin import App1ModelAdmin
+from app1.models import Director, Film
+from app2.admin import App2ModelAdmin
+from app2.models import Author, Book
+from authapp.models import SharedUser
+from routers import checks
+from routers.admin_base import MultiDBTabularInline
+from tests.utils import routers_first, routing
+
+
+def by_id(errors, check_id):
+    return [error for error in errors if error.id == check_id]
+
+
+def one(errors, check_id, obj):
+    """Return the single error of check_id about obj, failing if there is not exactly one."""
+    found = [error for error in by_id(errors, check_id) if error.obj == obj]
+    assert len(found) == 1, errors
+    return found[0]
+
+
+# The project as shipped ------------------------------------------------------------------------
+
+
+def test_every_check_is_registered_under_the_routing_tag():
+    registered = {check for check in registry.registry.get_checks() if checks.TAG in check.tags}
+    assert registered == set(checks.ALL)
+
+
+def test_project_as_shipped_is_silent():
+    assert run_checks(tags=[checks.TAG]) == []
+
+
+def test_manage_py_check_runs_the_routing_checks_without_a_tag():
+    """A plain `manage.py check` (no --tag, no --database) must see a routing mistake."""
+    with routing(app2="books"), pytest.raises(SystemCheckError, match=r"routers\.E001"):
+        call_command("check")
+
+
+def test_shipped_admin_is_really_checked():
+    """The shipped admins set `using`, so a silent E006 check means they agree with the router."""
+    assert admin.site._registry[Film].using == "app1"
+    assert admin.site._registry[Director].inlines[0].using == "app1"
+    assert admin.site._registry[Book].using == "app2"
+    assert checks.check_admin_using(sites=[admin.site]) == []
+
+
+# E001, W001: the mapping itself ----------------------------------------------------------------
+
+
+def test_e001_alias_missing_from_databases():
+    with routing(app2="books"):
+        errors = checks.check_routing_aliases()
+    (error,) = errors
+    assert error.id == "routers.E001"
+    assert "sends app 'app2' to alias 'books'" in error.msg
+    assert "add 'books' to DATABASES" in error.hint
+    assert "'default', 'app1', 'app2'" in error.hint
+
+
+def test_w001_unknown_app_label():
+    with routing(films="app1"):
+        errors = checks.check_routing_aliases()
+    (warning,) = errors
+    assert warning.id == "routers.W001"
+    assert "'films'" in warning.msg
+    assert "AppConfig.label" in warning.hint
+
+
+# E002, E003: exactly one migrate alias ---------------------------------------------------------
+
+
+class RefuseApp1Migrations:
+    """A router mistake: app1 may migrate nowhere."""
+
+    def allow_migrate(self, db, app_label, **hints):
+        return False if app_label == "app1" else None
+
+
+def test_e002_model_may_migrate_nowhere():
+    with routers_first(RefuseApp1Migrations()):
+        errors = checks.check_migrate_aliases()
+    assert {error.obj for error in by_id(errors, "routers.E002")} == {Director, Film}
+    error = one(errors, "routers.E002", Film)
+    assert "created nowhere" in error.msg
+    assert "add it to DATABASE_ROUTING" in error.hint
+    assert by_id(errors, "routers.E003") == []
+
+
+def test_e002_alias_typo_also_leaves_the_tables_nowhere():
+    with routing(app2="books"):
+        errors = run_checks(tags=[checks.TAG])
+    assert {error.id for error in errors} == {"routers.E001", "routers.E002"}
+    assert {error.obj for error in by_id(errors, "routers.E002")} == {Author, Book, Book.authors.through}
+
+
+def test_e003_app_missing_from_the_mapping_migrates_everywhere():
+    """AppLabelRouter says None for an unknown app, and all-None means "allowed" on every alias."""
+    with routing(app1=None):
+        errors = checks.check_migrate_aliases()
+    assert {error.obj for error in errors} == {Director, Film}
+    error = one(errors, "routers.E003", Film)
+    assert "3 databases (default, app1, app2)" in error.msg
+    assert "Add 'app1' to DATABASE_ROUTING" in error.hint
+
+
+def test_e003_no_router_at_all():
+    with override_settings(DATABASE_ROUTERS=[]):
+        errors = checks.check_migrate_aliases()
+    assert {error.id for error in errors} == {"routers.E003"}
+    one(errors, "routers.E003", Film)
+    one(errors, "routers.E003", SharedUser)
+
+
+# E004, E005: read and write where the table is -----------------------------------------------
+
+
+class ReadApp2FromDefault:
+    """A router mistake: app2 is read from the default database."""
+
+    def db_for_read(self, model, **hints):
+        return "default" if model._meta.app_label == "app2" else None
+
+
+class WriteApp1ToApp2:
+    """A router mistake: app1 is written to PostgreSQL."""
+
+    def db_for_write(self, model, **hints):
+        return "app2" if model._meta.app_label == "app1" else None
+
+
+def test_e004_read_alias_differs_from_migrate_alias():
+    with routers_first(ReadApp2FromDefault()):
+        errors = checks.check_read_write_aliases()
+    assert {error.id for error in errors} == {"routers.E004"}
+    error = one(errors, "routers.E004", Book)
+    assert "read from 'default' but migrates on 'app2'" in error.msg
+    assert "db_for_read() return 'app2'" in error.hint
+
+
+def test_e005_write_alias_differs_from_migrate_alias():
+    with routers_first(WriteApp1ToApp2()):
+        errors = checks.check_read_write_aliases()
+    assert {error.id for error in errors} == {"routers.E005"}
+    error = one(errors, "routers.E005", Film)
+    assert "written to 'app2' but migrates on 'app1'" in error.msg
+    assert "db_for_write() return 'app1'" in error.hint
+
+
+# E006: the admin's `using` -------------------------------------------------------------------
+
+
+@pytest.fixture
+def site():
+    """An admin site of the test's own (it joins all_sites, which `manage.py check` inspects)."""
+    site = AdminSite(name="broken")
+    yield site
+    all_sites.discard(site)
+
+
+def test_e006_admin_using_the_wrong_alias(site):
+    site.register(Director, App2ModelAdmin)  # copied from app2's admin: using = "app2"
+    errors = checks.check_admin_using(sites=[site])
+    (error,) = errors
+    assert error.id == "routers.E006"
+    assert error.obj is App2ModelAdmin
+    assert "has using = 'app2', but the router writes app1.Director to 'app1'" in error.msg
+    assert "Set using = 'app1' on App2ModelAdmin" in error.hint
+    with pytest.raises(SystemCheckError, match=r"routers\.E006"):
+        call_command("check")
+
+
+def test_e006_inline_using_the_wrong_alias(site):
+    class FilmInline(MultiDBTabularInline):
+        model = Film
+        using = "default"
+
+    class DirectorAdmin(App1ModelAdmin):
+        inlines = [FilmInline]
+
+    site.register(Director, DirectorAdmin)
+    (error,) = checks.check_admin_using(sites=[site])
+    assert error.id == "routers.E006"
+    assert error.obj is FilmInline
+    assert "Set using = 'app1'" in error.hint
+
+
+# E007-E010: relations between databases ------------------------------------------------------
+
+ISOLATED = ("authapp", "app1", "app2")
+
+
+def relation_errors(isolated):
+    return checks.check_cross_database_relations(app_configs=list(isolated.get_app_configs()))
+
+
+def user_stand_in():
+    """The shared user's label (authapp.SharedUser), which AppLabelRouter lets any database reference."""
+
+    class SharedUser(models.Model):
+        class Meta:
+            app_label = "authapp"
+
+    return SharedUser
+
+
+def test_allowed_cross_database_reference_is_silent():
+    with isolate_apps(*ISOLATED) as isolated:
+        user = user_stand_in()
+
+        class Reel(models.Model):
+            added_by = models.ForeignKey(user, models.DO_NOTHING, db_constraint=False, null=True)
+            other = models.ForeignKey("self", models.CASCADE)  # same database: anything goes
+
+            class Meta:
+                app_label = "app1"
+
+        assert relation_errors(isolated) == []
+
+
+def test_e007_relation_the_router_refuses():
+    with isolate_apps(*ISOLATED) as isolated:
+
+        class Shelf(models.Model):
+            class Meta:
+                app_label = "app2"
+
+        class Reel(models.Model):
+            shelf = models.ForeignKey(Shelf, models.DO_NOTHING, db_constraint=False)
+
+            class Meta:
+                app_label = "app1"
+
+        errors = relation_errors(isolated)
+    (error,) = errors
+    assert error.id == "routers.E007"
+    assert error.obj is Reel._meta.get_field("shelf")
+    assert "app1.Reel ('app1') and app2.Shelf ('app2')" in error.msg
+    assert "raises ValueError" in error.msg
+    assert "Keep both models in one database" in error.hint
+
+
+def test_e008_cross_database_foreign_key_with_a_constraint():
+    with isolate_apps(*ISOLATED) as isolated:
+        user = user_stand_in()
+
+        class Reel(models.Model):
+            added_by = models.ForeignKey(user, models.DO_NOTHING, null=True)
+
+            class Meta:
+                app_label = "app1"
+
+        errors = relation_errors(isolated)
+    (error,) = errors
+    assert error.id == "routers.E008"
+    assert "db_constraint=True" in error.msg
+    assert "Pass db_constraint=False" in error.hint
+
+
+@pytest.mark.parametrize("on_delete", [models.CASCADE, models.SET_NULL, models.PROTECT])
+def test_e009_cross_database_foreign_key_that_would_cascade(on_delete):
+    with isolate_apps(*ISOLATED) as isolated:
+        user = user_stand_in()
+
+        class Reel(models.Model):
+            added_by = models.ForeignKey(user, on_delete, db_constraint=False, null=True)
+
+            class Meta:
+                app_label = "app1"
+
+        errors = relation_errors(isolated)
+    (error,) = errors
+    assert error.id == "routers.E009"
+    assert f"on_delete={on_delete.__name__}" in error.msg
+    assert "look for app1.Reel rows on 'default'" in error.msg
+    assert "on_delete=models.DO_NOTHING" in error.hint
+    assert "clear_on_delete(Reel._meta.get_field('added_by'))" in error.hint
+
+
+def test_e010_cross_database_many_to_many():
+    with isolate_apps(*ISOLATED) as isolated:
+        user = user_stand_in()
+
+        class Reel(models.Model):
+            watchers = models.ManyToManyField(user)
+
+            class Meta:
+                app_label = "app1"
+
+        errors = relation_errors(isolated)
+    # One error, for the field: the auto-created join table's own foreign keys are not reported again.
+    (error,) = errors
+    assert error.id == "routers.E010"
+    assert error.obj is Reel._meta.get_field("watchers")
+    assert "join table can live in only one database" in error.msg
+    assert "ForeignKey(db_constraint=False" in error.hint
+
+
+def test_a_relation_can_break_several_rules_at_once():
+    with isolate_apps(*ISOLATED) as isolated:
+
+        class Shelf(models.Model):
+            class Meta:
+                app_label = "app2"
+
+        class Reel(models.Model):
+            shelf = models.ForeignKey(Shelf, models.CASCADE)
+
+            class Meta:
+                app_label = "app1"
+
+        errors = relation_errors(isolated)
+    assert [error.id for error in errors] == ["routers.E007", "routers.E008", "routers.E009"]
