@@ -1,6 +1,6 @@
 # One Django site, three databases. `make help` lists the targets.
 .DEFAULT_GOAL := help
-.PHONY: help install system-deps databases migrate seed superuser run serve up down test lint format migrations-check check clean
+.PHONY: help install system-deps browser databases migrate seed superuser run serve up down test lint format migrations-check check clean
 
 PYTHON ?= python3
 # The image sets VENV=/opt/venv, so `make test` runs inside the compose stack too.
@@ -17,6 +17,12 @@ system-deps: ## Install the C library mysqlclient builds against (Debian/Ubuntu)
 	  command -v apt-get >/dev/null || { echo "Install pkg-config and the MySQL/MariaDB client headers, then retry."; exit 1; }; \
 	  echo "Installing pkg-config and libmariadb-dev for mysqlclient..."; \
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq pkg-config libmariadb-dev >/dev/null; }
+
+browser: ## Install Debian's headless Chromium and its driver for the browser test, if missing
+	@[ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] || { \
+	  command -v apt-get >/dev/null || { echo "Install Chromium and ChromeDriver at /usr/bin, then retry."; exit 1; }; \
+	  echo "Installing chromium and chromium-driver for the browser test..."; \
+	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
 
 $(VENV)/.installed: requirements.txt
 	@$(MAKE) --no-print-directory system-deps
@@ -74,7 +80,7 @@ up: ## docker compose up: build and start gunicorn, MySQL and PostgreSQL on http
 down: ## docker compose down (keeps the data volumes; `docker compose down --volumes` drops them)
 	docker compose down
 
-test: install ## Run the test suite against the real SQLite, MySQL and PostgreSQL
+test: install browser ## Run the test suite against the real SQLite, MySQL and PostgreSQL
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: install ## Ruff: lint and formatting
