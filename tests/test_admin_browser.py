@@ -46,7 +46,7 @@ def browser():
     missing = [str(path) for path in (CHROMIUM, CHROMEDRIVER) if not path.exists()]
     if missing:
         pytest.fail(
-            f"{', '.join(missing)} not found: apt-get install chromium chromium-driver (.ci/run does this).",
+            f"{', '.join(missing)} not found: apt-get install chromium chromium-driver (`make test` does this).",
             pytrace=False,
         )
     options = webdriver.ChromeOptions()
