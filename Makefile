@@ -1,6 +1,6 @@
 # One Django site, three databases. `make help` lists the targets.
 .DEFAULT_GOAL := help
-.PHONY: help install system-deps databases migrate seed superuser run serve up down test lint format migrations-check check clean
+.PHONY: help install system-deps databases migrate seed superuser run serve up down test bench-deps bench drill lint format migrations-check check clean
 
 PYTHON ?= python3
 # The image sets VENV=/opt/venv, so `make test` runs inside the compose stack too.
@@ -64,6 +64,20 @@ down: ## docker compose down (keeps the data volumes; `docker compose down --vol
 
 test: install ## Run the test suite against the real SQLite, MySQL and PostgreSQL
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+bench-deps: ## Install wrk (Debian/Ubuntu), if missing: make bench drives the pages with it
+	@command -v wrk >/dev/null || { \
+	  command -v apt-get >/dev/null || { echo "Install wrk (https://github.com/wg/wrk), then retry."; exit 1; }; \
+	  echo "Installing wrk..."; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq wrk >/dev/null; }
+
+# Both use their own databases (films_bench/books_bench, films_drill/books_drill, var/bench/, var/drill/),
+# created on first use, never a developer's. Pass options through, e.g. BENCH_ARGS='--duration 3'.
+bench: install bench-deps ## Benchmark the pages with wrk under production gunicorn; print req/s, latency, ratio to the ceiling
+	$(BIN)/python -m tests.load.bench $(BENCH_ARGS)
+
+drill: install ## Fault drill: MySQL, then PostgreSQL cut off under load, SQLite under concurrent writes; print the table
+	$(BIN)/python -m tests.load.drill $(DRILL_ARGS)
 
 lint: install ## Ruff: lint and formatting
 	$(BIN)/ruff check .

@@ -66,20 +66,31 @@ def database_url(settings_dict, name, *, host=None, port=None):
 
 
 class TcpProxy:
-    """Forward 127.0.0.1:<port> to a database server; stop() makes it look like the server died."""
+    """Forward 127.0.0.1:<port> to a database server; stop() makes it look like the server died.
+
+    start() after stop() listens on the same port again, as if the server came back: clients
+    configured with the proxy's port reconnect without being told anything.
+    """
 
     def __init__(self, target_host, target_port):
         self.target = (target_host, int(target_port))
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
+        self.port = 0  # chosen by the first start(), kept by the next ones
+        self.listener = None
         self.sockets = []
         self.lock = threading.Lock()
-        threading.Thread(target=self.accept, daemon=True).start()
+        self.start()
 
-    def accept(self):
+    def start(self):
+        """Listen on 127.0.0.1:<port> (a free port the first time) and forward what arrives."""
+        # create_server sets SO_REUSEADDR: the port is free again at once after stop().
+        self.listener = socket.create_server(("127.0.0.1", self.port))
+        self.port = self.listener.getsockname()[1]
+        threading.Thread(target=self.accept, args=(self.listener,), daemon=True).start()
+
+    def accept(self, listener):
         while True:
             try:
-                client, _ = self.listener.accept()
+                client, _ = listener.accept()
                 server = socket.create_connection(self.target, timeout=5)
             except OSError:
                 return  # listener closed by stop()
