@@ -138,9 +138,10 @@ class Gunicorn:
 
 
 def response_cookies(response):
-    """Return the cookies a response sets, as {name: value}."""
+    """Return the cookies a response (or its headers) sets, as {name: value}."""
+    headers = getattr(response, "headers", response)
     jar = http.cookies.SimpleCookie()
-    for header in response.headers.get_all("Set-Cookie") or []:
+    for header in headers.get_all("Set-Cookie") or []:
         jar.load(header)
     return {name: morsel.value for name, morsel in jar.items()}
 
