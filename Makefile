@@ -1,6 +1,6 @@
 # One Django site, three databases. `make help` lists the targets.
 .DEFAULT_GOAL := help
-.PHONY: help install system-deps browser databases migrate seed superuser run serve up down test lint format migrations-check check clean
+.PHONY: help install system-deps browser bench-deps databases migrate routes migrate-check demo-fixtures seed superuser run serve up down test bench drill lint format migrations-check check clean
 
 PYTHON ?= python3
 # The image sets VENV=/opt/venv, so `make test` runs inside the compose stack too.
@@ -8,21 +8,20 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 MANAGE := $(BIN)/python manage.py
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# $(call apt_install,CHECK,PACKAGES): install Debian packages (with sudo unless root) when CHECK fails.
+apt_install = ( $(1) ) >/dev/null 2>&1 || { \
+	  command -v apt-get >/dev/null || { echo "Install $(2), then retry."; exit 1; }; \
+	  echo "Installing $(2)..."; \
+	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(2) >/dev/null; }
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
 system-deps: ## Install the C library mysqlclient builds against (Debian/Ubuntu), if missing
-	@pkg-config --exists mysqlclient 2>/dev/null || pkg-config --exists libmariadb 2>/dev/null || { \
-	  command -v apt-get >/dev/null || { echo "Install pkg-config and the MySQL/MariaDB client headers, then retry."; exit 1; }; \
-	  echo "Installing pkg-config and libmariadb-dev for mysqlclient..."; \
-	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq pkg-config libmariadb-dev >/dev/null; }
+	@$(call apt_install,pkg-config --exists libmariadb || pkg-config --exists mysqlclient,pkg-config libmariadb-dev)
 
 browser: ## Install Debian's headless Chromium and its driver for the browser test, if missing
-	@[ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] || { \
-	  command -v apt-get >/dev/null || { echo "Install Chromium and ChromeDriver at /usr/bin, then retry."; exit 1; }; \
-	  echo "Installing chromium and chromium-driver for the browser test..."; \
-	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
+	@$(call apt_install,[ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ],chromium chromium-driver)
 
 $(VENV)/.installed: requirements.txt
 	@$(MAKE) --no-print-directory system-deps
@@ -41,7 +40,6 @@ migrate: databases ## Migrate each alias (migrate touches one database at a time
 	$(MANAGE) migrate --database=app1
 	$(MANAGE) migrate --database=app2
 
-.PHONY: routes migrate-check demo-fixtures
 routes: install ## Print where each model is read, written and migrated (never connects)
 	$(MANAGE) routes
 
@@ -82,6 +80,17 @@ down: ## docker compose down (keeps the data volumes; `docker compose down --vol
 
 test: install browser ## Run the test suite against the real SQLite, MySQL and PostgreSQL
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+bench-deps: ## Install wrk (Debian/Ubuntu), if missing: make bench drives the pages with it
+	@$(call apt_install,command -v wrk,wrk)
+
+# Both use their own databases (films_bench/books_bench, films_drill/books_drill, var/bench/, var/drill/),
+# created on first use, never a developer's. Pass options through, e.g. BENCH_ARGS='--duration 3'.
+bench: install bench-deps ## Benchmark the pages with wrk under production gunicorn; print req/s, latency, ratio to the ceiling
+	$(BIN)/python -m tests.load.bench $(BENCH_ARGS)
+
+drill: install ## Fault drill: MySQL, then PostgreSQL cut off under load, SQLite under concurrent writes; print the table
+	$(BIN)/python -m tests.load.drill $(DRILL_ARGS)
 
 lint: install ## Ruff: lint and formatting
 	$(BIN)/ruff check .

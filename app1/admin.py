@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from config.pagination import EstimatedCountPaginator
 from routers.admin_base import AddedByAdminMixin, MultiDBModelAdmin, MultiDBTabularInline
 
 from .models import Director, Film
@@ -44,8 +45,17 @@ class DirectorAdmin(App1ModelAdmin):
 class FilmAdmin(AddedByAdminMixin, App1ModelAdmin):
     list_display = ("title", "year", "director", "added_by")
     # No director filter: it would list every director on every changelist page.
-    list_filter = ("year", "added_by")
-    # Only director: the user is in SQLite, and select_related cannot join across databases.
-    list_select_related = ("director",)
+    list_filter = ("year", "added_by")  # year is indexed: its choices are a loose index scan
+    # No join at all: the user is in SQLite, which no join reaches, and joining the director makes
+    # MariaDB start from the directors and sort every film (0.57 s at 100,000 films). The page's
+    # directors come from one more query by primary key (get_queryset).
+    list_select_related = ()
     search_fields = ("title", "director__name")
     autocomplete_fields = ("director", "added_by")
+    # The unfiltered count from the server's statistics, and no second count of the whole table.
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
+
+    def get_queryset(self, request):
+        """Fetch the page's directors in one query by primary key."""
+        return super().get_queryset(request).prefetch_related("director")

@@ -1,8 +1,13 @@
-"""Page through a large table without counting it."""
+"""Page through a large table without counting it exactly."""
 
 from dataclasses import dataclass
 
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import Http404
+from django.utils.functional import cached_property
+
+from routers.row_counts import row_count
 
 PER_PAGE = 25
 # Deep OFFSETs scan every skipped row; past this, use search or the admin.
@@ -35,3 +40,20 @@ def paginate(queryset, page_param, per_page=PER_PAGE):
     if not rows and number > 1:
         raise Http404("That page is past the last one.")
     return Page(rows=rows[:per_page], number=number, has_next=len(rows) > per_page)
+
+
+class EstimatedCountPaginator(Paginator):
+    """A Paginator for the admin that counts an unfiltered big table from the server's statistics.
+
+    The changelist counts its rows on every view. Unfiltered, that is COUNT(*) over the whole
+    table (30 ms at 100,000 films on MySQL, twice with show_full_result_count); the estimate is
+    one catalogue lookup. Filtered or searched lists, and small tables, are counted exactly.
+    An estimate can be a little off, so the last page link may show an empty page or miss a few rows.
+    """
+
+    @cached_property
+    def count(self):
+        queryset = self.object_list
+        if isinstance(queryset, QuerySet) and not queryset.query.has_filters():
+            return row_count(queryset.model, using=queryset.db)[0]
+        return super().count

@@ -11,9 +11,10 @@ ESTIMATE_SQL = {
 }
 
 
-def row_count(model):
-    """Return (rows, is_estimate) for model's table on the database the router reads it from."""
-    connection = connections[router.db_for_read(model)]
+def row_count(model, using=None):
+    """Return (rows, is_estimate) for model's table on `using`, else the database the router reads it from."""
+    using = using or router.db_for_read(model)
+    connection = connections[using]
     sql = ESTIMATE_SQL.get(connection.vendor)
     if sql:
         with connection.cursor() as cursor:
@@ -21,4 +22,4 @@ def row_count(model):
             row = cursor.fetchone()
         if row and row[0] is not None and row[0] >= EXACT_BELOW:
             return int(row[0]), True
-    return model._default_manager.count(), False
+    return model._default_manager.using(using).count(), False

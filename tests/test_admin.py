@@ -3,6 +3,8 @@
 import pytest
 from django.contrib import admin
 from django.contrib.admin.models import LogEntry
+from django.db import connections
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from app1.factories import DirectorFactory, FilmFactory
@@ -200,10 +202,9 @@ def test_film_changelist_queries_do_not_grow_with_rows(rows, admin_client, djang
     users = SharedUserFactory.create_batch(2)
     for index in range(rows):
         FilmFactory(added_by=users[index % 2])
-    from django.db import connections
-
-    # Per page: count, filtered count, year choices, the page. Users: the filter list and one prefetch.
-    with django_assert_max_num_queries(4, connection=connections["app1"]):
+    # Per page: the statistics then COUNT(*) (the table is small), year choices, the page, its directors.
+    # Users: the filter list and one prefetch.
+    with django_assert_max_num_queries(5, connection=connections["app1"]):
         response = admin_client.get(reverse("admin:app1_film_changelist"))
     assert response.status_code == 200
     assert len(response.context["cl"].result_list) == rows
@@ -251,3 +252,21 @@ def test_add_user_in_the_admin_lands_in_sqlite(admin_client):
     response = admin_client.post(reverse("admin:authapp_shareduser_add"), data)
     assert response.status_code == 302, errors_of(response)
     assert SharedUser.objects.using("default").filter(username="newcomer").exists()
+
+
+@pytest.mark.parametrize(
+    ("url_name", "alias"), [("admin:app1_film_changelist", "app1"), ("admin:app2_book_changelist", "app2")]
+)
+def test_big_changelist_is_counted_from_statistics_unless_filtered(url_name, alias, admin_client, monkeypatch):
+    """No COUNT(*) over a big table on every changelist view; a search is still counted exactly."""
+    FilmFactory(title="Counted")
+    BookFactory(title="Counted")
+    monkeypatch.setattr("routers.row_counts.EXACT_BELOW", -1)  # every table counts as big
+    with CaptureQueriesContext(connections[alias]) as queries:
+        response = admin_client.get(reverse(url_name))
+    assert response.status_code == 200
+    assert [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"].upper()] == []
+    with CaptureQueriesContext(connections[alias]) as queries:
+        response = admin_client.get(reverse(url_name), {"q": "Counted"})
+    assert response.context["cl"].result_count == 1
+    assert [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"].upper()] != []

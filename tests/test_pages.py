@@ -38,7 +38,7 @@ QUERIES_PER_ALIAS = {
     # page name: (default, app1, app2)
     # Small tables: the statistics lookup, then an exact COUNT(*), per model.
     "home": (1, 4, 4),
-    "app1:film_list": (0, 1, 0),
+    "app1:film_list": (0, 2, 0),  # the films, then their directors by primary key
     "app2:book_list": (0, 0, 2),
 }
 
@@ -126,3 +126,13 @@ def test_user_text_is_escaped(client):
     response = client.get(reverse("app1:film_detail", args=[film.pk]))
     assert "<script>alert(1)</script>" not in response.text
     assert "&lt;script&gt;" in response.text
+
+
+def test_film_list_reads_films_without_a_join(client):
+    """Joined to the directors, MariaDB sorts every film for a page (0.55 s at 100,000): see film_list."""
+    seed(3)
+    with CaptureQueriesContext(connections["app1"]) as app1:
+        response = client.get(reverse("app1:film_list"))
+    assert response.status_code == 200
+    assert [query["sql"] for query in app1.captured_queries if "JOIN" in query["sql"].upper()] == []
+    assert all(film.director.name in response.text for film in response.context["page"].rows)

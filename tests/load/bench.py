@@ -1,0 +1,250 @@
+"""Benchmark the pages under the production gunicorn with wrk; print figures relative to the ceiling.
+
+    python -m tests.load.bench                     # or: make bench
+    python -m tests.load.bench --films 10000 --books 10000 --duration 3 --modes persistent
+
+Uses its own databases (films_bench on MySQL, books_bench on PostgreSQL, var/bench/users.sqlite3),
+creates and migrates them, and tops them up with `manage.py seed` (a one-time cost: later runs find
+the rows there). Each connection mode gets its own gunicorn (config/gunicorn.py, production
+settings, sync workers); wrk drives each page for --duration seconds on 127.0.0.1. The ceiling is
+/health/live/, which touches no database: Django's own cost on this machine, measured in the same
+run, so the ratio to it is the figure that travels between machines, not requests/s.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.deploy import BASE_DIR, manage
+from tests.load.stack import (
+    ADMIN_USERNAME,
+    Gunicorn,
+    admin_login,
+    checked,
+    cookie_header,
+    create_admin,
+    prepare,
+    production_env,
+)
+
+WRK_SCRIPT = Path(__file__).with_name("wrk_report.lua")
+CEILING = "/health/live/"
+# (label, path, logged in, the ratio to the ceiling the issue's minimal app reached for such a page)
+PAGES = [
+    ("ceiling: /health/live/", CEILING, False, None),
+    ("home /", "/", False, 0.17),  # three databases, one query each
+    ("/films/", "/films/", False, 0.21),  # a 20-row MySQL template page
+    ("film detail", "/films/{film}/", False, 0.35),  # a one-row lookup
+    ("/books/", "/books/", False, 0.21),
+    ("book detail", "/books/{book}/", False, 0.35),
+    ("/health/", "/health/", False, 0.17),
+    ("admin films changelist", "/admin/app1/film/", True, None),  # no reference figure for the admin
+    ("admin books changelist", "/admin/app2/book/", True, None),
+]
+# Connection handling compared, each with its own gunicorn: the environment differs, nothing else.
+MODES = {
+    "persistent": {},  # shipped: CONN_MAX_AGE=60 and CONN_HEALTH_CHECKS on every alias
+    "pool": {"DB_POOL": "true"},  # PostgreSQL aliases on a psycopg pool (MySQL stays persistent)
+    "none": {"CONN_MAX_AGE": "0"},  # a new connection per request on every alias
+}
+ANALYZE = """
+from django.db import connections
+with connections["app1"].cursor() as cursor:
+    cursor.execute("ANALYZE TABLE app1_director, app1_film")
+    cursor.fetchall()
+with connections["app2"].cursor() as cursor:
+    cursor.execute("ANALYZE app2_author, app2_book, app2_book_authors")
+"""
+
+
+def machine():
+    """One line naming the machine: cores, CPU model, memory, kernel, Python."""
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if "model name" in line
+        ),
+        platform.processor(),
+    )
+    memory_kb = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1))
+    return (
+        f"{os.cpu_count()} cores ({model}), {memory_kb / 1024 / 1024:.1f} GiB RAM, "
+        f"Linux {platform.release()}, Python {platform.python_version()}"
+    )
+
+
+def wrk(url, *, duration, connections, threads, cookie=None):
+    """Drive url with wrk; return the JSON line printed by wrk_report.lua."""
+    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--timeout", "10s", "-s", str(WRK_SCRIPT)]
+    if cookie:
+        command += ["-H", f"Cookie: {cookie}"]
+    result = subprocess.run([*command, url], capture_output=True, text=True, timeout=duration + 30, check=False)
+    line = next((line for line in result.stdout.splitlines() if line.startswith("{")), None)
+    if result.returncode != 0 or line is None:
+        raise RuntimeError(f"wrk failed on {url}:\n{result.stdout}\n{result.stderr}")
+    return json.loads(line)
+
+
+def seed(env, *, users, films, books):
+    """Top the bench databases up with `manage.py seed`, then refresh the servers' statistics."""
+    started = time.perf_counter()
+    output = checked(
+        manage("seed", "--users", str(users), "--films", str(films), "--books", str(books), env=env, timeout=1800),
+        "seed",
+    )
+    print(output.rstrip())
+    checked(manage("shell", "--no-imports", "-c", ANALYZE, env=env), "ANALYZE")
+    print(f"seed and ANALYZE: {time.perf_counter() - started:.1f} s")
+
+
+def first_id(server, path, pattern):
+    """Return the id of the first row a list page links to."""
+    status, body = server.get(path)
+    match = re.search(pattern, body.decode())
+    if status != 200 or not match:
+        raise RuntimeError(f"{path} answered {status} without a row to bench; is the database seeded?")
+    return int(match.group(1))
+
+
+def count_queries(env, pages):
+    """Queries per request per alias for each page, counted in-process (tests/load/queries.py)."""
+    anonymous = [path for _, path, logged_in, _ in pages if not logged_in]
+    admin = [path for _, path, logged_in, _ in pages if logged_in]
+    command = [sys.executable, "-m", "tests.load.queries", *anonymous, "--admin", *admin]
+    result = subprocess.run(
+        [*command, "--admin-username", ADMIN_USERNAME],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    return json.loads(checked(result, "tests.load.queries").strip().splitlines()[-1])
+
+
+def bench_mode(env, mode, pages, args, log_dir):
+    """Start gunicorn in one connection mode, log in, run wrk on every page; return rows of figures."""
+    rows = []
+    with Gunicorn({**env, **MODES[mode]}, log_path=log_dir / f"gunicorn-{mode}.log", workers=args.workers) as server:
+        connection = server.connection()
+        status, cookies = admin_login(connection)
+        connection.close()
+        if status != 302:
+            raise RuntimeError(f"admin login answered {status}, not 302")
+        cookie = cookie_header(cookies)
+        for label, path, logged_in, target in pages:
+            server.get(path, headers={"Cookie": cookie} if logged_in else None)  # warm up this page's code
+            figures = wrk(
+                server.url + path,
+                duration=args.duration,
+                connections=args.connections,
+                threads=args.threads,
+                cookie=cookie if logged_in else None,
+            )
+            rows.append({"label": label, "path": path, "target": target, **figures})
+    ceiling = rows[0]["requests"] / rows[0]["duration_us"]
+    for row in rows:
+        row["rps"] = row["requests"] / row["duration_us"] * 1e6
+        row["ratio"] = row["requests"] / row["duration_us"] / ceiling
+    return rows
+
+
+def print_mode(mode, rows, queries):
+    print(f"\nConnections: {mode} ({describe_mode(mode)})")
+    header = f"{'page':<24} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'non-2xx':>7} {'ratio':>6} {'target':>6}  queries"
+    print(header)
+    print("-" * (len(header) + 24))
+    for row in rows:
+        target = f"{row['target']:.2f}" if row["target"] else "-"
+        verdict = "" if not row["target"] else (" " if row["ratio"] >= row["target"] else "!")
+        counted = queries.get(row["path"], {})
+        per_alias = " ".join(f"{alias} {counted.get(alias, '?')}" for alias in ("default", "app1", "app2"))
+        errors = row["non2xx"] + row["socket_errors"] + row["timeouts"]
+        print(
+            f"{row['label']:<24} {row['rps']:>7.0f} {row['p50_us'] / 1000:>7.1f} {row['p99_us'] / 1000:>7.1f} "
+            f"{errors:>7} {row['ratio']:>6.2f} {target:>6}{verdict} {per_alias}"
+        )
+
+
+def describe_mode(mode):
+    return {
+        "persistent": "shipped: CONN_MAX_AGE=60, CONN_HEALTH_CHECKS",
+        "pool": "DB_POOL=true: psycopg pool for PostgreSQL, CONN_MAX_AGE=0 there; MySQL, SQLite persistent",
+        "none": "CONN_MAX_AGE=0: a new connection on every request",
+    }[mode]
+
+
+def print_comparison(results):
+    modes = list(results)
+    print("\nRatio to the ceiling by connection mode (req/s in brackets)")
+    print(f"{'page':<24}" + "".join(f" {mode:>18}" for mode in modes))
+    for index, row in enumerate(next(iter(results.values()))):
+        cells = [results[mode][index] for mode in modes]
+        print(f"{row['label']:<24}" + "".join(f" {c['ratio']:>8.2f} ({c['rps']:>6.0f})" for c in cells))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--films", type=int, default=100_000, help="films to seed (default 100,000)")
+    parser.add_argument("--books", type=int, default=100_000, help="books to seed (default 100,000)")
+    parser.add_argument("--users", type=int, default=100)
+    parser.add_argument("--duration", type=int, default=5, help="seconds of wrk per page (default 5)")
+    parser.add_argument("--connections", type=int, default=4, help="wrk connections (default 4)")
+    parser.add_argument("--threads", type=int, default=1, help="wrk threads (default 1: leave the CPU to gunicorn)")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers (default 2, as shipped)")
+    parser.add_argument("--modes", default="persistent,pool,none", help="connection modes, comma-separated")
+    parser.add_argument("--app1-url", default="mysql://root@127.0.0.1:3306/films_bench")
+    parser.add_argument("--app2-url", default="postgres://postgres@127.0.0.1:5432/books_bench")
+    parser.add_argument("--sqlite", default=str(BASE_DIR / "var" / "bench" / "users.sqlite3"))
+    args = parser.parse_args(argv)
+    modes = args.modes.split(",")
+    if unknown := set(modes) - set(MODES):
+        parser.error(f"unknown modes {sorted(unknown)}; choose from {sorted(MODES)}")
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is not installed: `sudo apt-get install wrk` (make bench does it).")
+    # A SIGTERM runs the finally blocks (gunicorn stopped) like Ctrl-C does.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+
+    env = production_env(sqlite_path=args.sqlite, app1_url=args.app1_url, app2_url=args.app2_url)
+    log_dir = Path(args.sqlite).parent
+    print(f"Bench {datetime.datetime.now().astimezone():%Y-%m-%d %H:%M %Z} on {machine()}")
+    print(f"Databases: {args.sqlite}, {args.app1_url}, {args.app2_url}")
+    prepare(env)
+    seed(env, users=args.users, films=args.films, books=args.books)
+    create_admin(env)
+
+    with Gunicorn(env, log_path=log_dir / "gunicorn-probe.log", workers=1) as server:
+        film = first_id(server, "/films/", r'href="/films/(\d+)/"')
+        book = first_id(server, "/books/", r'href="/books/(\d+)/"')
+    pages = [(label, path.format(film=film, book=book), *rest) for label, path, *rest in PAGES]
+    queries = count_queries(env, pages)
+    print(
+        f"wrk -t{args.threads} -c{args.connections} -d{args.duration}s per page; gunicorn {args.workers} sync "
+        f"workers; {args.films:,} films, {args.books:,} books"
+    )
+    results = {}
+    for mode in modes:
+        results[mode] = bench_mode(env, mode, pages, args, log_dir)
+        print_mode(mode, results[mode], queries)
+    if len(results) > 1:
+        print_comparison(results)
+    print(
+        "\nratio = req/s / the ceiling's req/s in the same gunicorn; target = what the issue's minimal app "
+        "reached for such a page (! = below it); queries = per request, per alias (tests/load/queries.py)."
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,58 @@
+"""The fault drill, short: MySQL then PostgreSQL cut off under load, SQLite under concurrent writers.
+
+tests/load/drill.py with a second or two of load per phase, on throwaway databases
+test_<name>_drill that it creates (and this test drops). Needs the MySQL and PostgreSQL servers:
+when one is down, create_databases fails and so does the test.
+"""
+
+import contextlib
+
+import MySQLdb
+import psycopg
+from django.db import connections
+
+from tests.deploy import database_url
+from tests.load.drill import run_drill
+
+
+def drill_name(alias):
+    return f"test_{connections.settings[alias]['NAME'].removeprefix('test_')}_drill"
+
+
+def drop(alias):
+    db = connections.settings[alias]
+    name = drill_name(alias)
+    if db["ENGINE"].endswith("mysql"):
+        connection = MySQLdb.connect(host=db["HOST"], port=int(db["PORT"]), user=db["USER"], password=db["PASSWORD"])
+        with contextlib.closing(connection):
+            connection.cursor().execute(f"DROP DATABASE IF EXISTS `{name}`")
+    else:
+        with psycopg.connect(
+            host=db["HOST"],
+            port=db["PORT"],
+            user=db["USER"],
+            password=db["PASSWORD"] or None,
+            dbname="postgres",
+            autocommit=True,
+        ) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_outages_and_sqlite_writers_lose_nothing(tmp_path):
+    try:
+        result = run_drill(
+            phase_seconds=1.5,
+            sqlite_path=tmp_path / "users.sqlite3",
+            app1_url=database_url(connections.settings["app1"], drill_name("app1")),
+            app2_url=database_url(connections.settings["app2"], drill_name("app2")),
+            log=lambda line: None,
+        )
+    finally:
+        for alias in ("app1", "app2"):
+            drop(alias)
+    failed = [f"{check['check']}: {check['detail']}" for check in result["checks"] if not check["ok"]]
+    assert failed == []
+    assert result["lost"] == 0
+    assert result["locked"] == 0
+    assert result["wrong_authors"] == 0
+    assert all(row["acknowledged"] == row["found"] for row in result["table"])
