@@ -19,12 +19,14 @@ def app1_down(monkeypatch):
     """Point alias app1 at a closed port, in this thread and in any other, for one test.
 
     The test's own app1 connection (inside the test transaction) is set aside, not closed.
+    Yields the real server's port.
     """
+    real_port = connections.settings["app1"]["PORT"]
     monkeypatch.setitem(connections.settings["app1"], "HOST", "127.0.0.1")
     monkeypatch.setitem(connections.settings["app1"], "PORT", CLOSED_PORT)
     original = connections["app1"]
     connections["app1"] = connections.create_connection("app1")
-    yield
+    yield real_port
     connections["app1"].close()
     connections["app1"] = original
 
@@ -96,3 +98,33 @@ def test_database_error_with_every_server_up_is_left_to_django():
     connections["app1"].ensure_connection()
     assert middleware.process_exception(request, OperationalError("Lock wait timeout exceeded")) is None
     assert middleware.process_exception(request, ValueError("not a database error")) is None
+
+
+@pytest.mark.django_db(databases=ALL_DATABASES)
+def test_outage_is_named_even_if_the_server_is_back_before_the_page_is_built(app1_down):
+    """The alias is the connection the error went through, not whatever answers a probe later."""
+    middleware = DatabaseUnavailableMiddleware(lambda request: None)
+    request = RequestFactory().get("/films/")
+    with pytest.raises(OperationalError) as failure:
+        connections["app1"].ensure_connection()
+    connections["app1"].settings_dict["PORT"] = app1_down  # MySQL answers again
+    response = middleware.process_exception(request, failure.value)
+    assert response is not None
+    assert response.status_code == 503
+    assert response.context_data["databases"] == ["'app1' (MySQL)"]
+
+
+@pytest.mark.django_db(databases=ALL_DATABASES)
+@pytest.mark.usefixtures("app1_down")
+def test_an_earlier_failed_connect_is_not_blamed_for_a_later_error():
+    with pytest.raises(OperationalError):
+        connections["app1"].ensure_connection()
+
+    def view_failing_on_a_working_database(request):
+        raise OperationalError("Lock wait timeout exceeded")
+
+    middleware = DatabaseUnavailableMiddleware(view_failing_on_a_working_database)
+    request = RequestFactory().get("/books/")
+    with pytest.raises(OperationalError, match="Lock wait"):
+        middleware(request)  # the next request: app1's old failure is forgotten
+    assert middleware.process_exception(request, OperationalError("Lock wait timeout exceeded")) is None
