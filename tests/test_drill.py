@@ -41,7 +41,8 @@ def drop(alias):
 def test_outages_and_sqlite_writers_lose_nothing(tmp_path):
     try:
         result = run_drill(
-            phase_seconds=1.5,
+            phase_seconds=1.0,
+            logins=2,  # each login is a deliberately slow PBKDF2 hash: two threads prove the point in CI
             sqlite_path=tmp_path / "users.sqlite3",
             app1_url=database_url(connections.settings["app1"], drill_name("app1")),
             app2_url=database_url(connections.settings["app2"], drill_name("app2")),

@@ -1,4 +1,4 @@
-"""Wait until every alias's database accepts connections; print the aliases for the entrypoint."""
+"""Wait until every alias's database accepts connections (the entrypoint runs this before migrating)."""
 
 import time
 
@@ -10,8 +10,8 @@ from routers.connectivity import describe, redact
 
 class Command(BaseCommand):
     help = (
-        "Wait until the database of every alias in DATABASES accepts connections, then print "
-        "the aliases, one a line (progress goes to stderr)."
+        "Wait until the database of every alias in DATABASES accepts connections; fail naming the "
+        "first that does not answer in time."
     )
 
     def add_arguments(self, parser):
@@ -22,8 +22,7 @@ class Command(BaseCommand):
         deadline = time.monotonic() + timeout
         for alias in connections:
             self.wait(alias, deadline, interval)
-            self.stderr.write(f"Database {describe(alias)} is ready.")
-        self.stdout.write("\n".join(connections))
+            self.stdout.write(f"Database {describe(alias)} is ready.")
 
     def wait(self, alias, deadline, interval):
         """Retry connecting to alias until it answers or the deadline passes."""
