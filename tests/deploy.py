@@ -9,6 +9,10 @@ import threading
 from pathlib import Path
 from urllib.parse import quote
 
+from django.db import connections
+
+from routers.management.commands.create_databases import CREATE_SQL
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 ENTRYPOINT = BASE_DIR / "config" / "docker" / "entrypoint.sh"
 EMPTY_ENV_FILE = os.devnull  # DJANGO_ENV_FILE: a developer's .env must not change what is tested
@@ -46,6 +50,27 @@ def manage(*args, env, timeout=60):
         timeout=timeout,
         check=False,
     )
+
+
+def throwaway_name(alias, purpose):
+    """test_<configured name>_<purpose>: never pytest-django's test_<name>, and allowed by test_% grants."""
+    return f"test_{connections.settings[alias]['NAME'].removeprefix('test_')}_{purpose}"
+
+
+def drop_database(alias, name):
+    """Drop database `name` on the alias's server, if it exists (a throwaway one, never the test database)."""
+    connection = connections[alias]
+    force = " WITH (FORCE)" if connection.vendor == "postgresql" else ""  # gunicorn may still hold one
+    with connection._nodb_cursor() as cursor:
+        cursor.execute(f"DROP DATABASE IF EXISTS {connection.ops.quote_name(name)}{force}")
+
+
+def recreate_database(alias, name):
+    """Drop and create database `name` on the alias's server, as create_databases would."""
+    drop_database(alias, name)
+    connection = connections[alias]
+    with connection._nodb_cursor() as cursor:
+        cursor.execute(CREATE_SQL[connection.vendor].format(name=connection.ops.quote_name(name)))
 
 
 def free_port():

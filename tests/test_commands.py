@@ -11,6 +11,7 @@ from django.db import connections
 from django.test import override_settings
 
 from authapp.models import SharedUser
+from tests.deploy import drop_database, throwaway_name
 
 ROOT = Path(__file__).resolve().parent.parent
 UNREACHABLE_MYSQL = "mysql://root:hunter2-secret@127.0.0.1:1/films"
@@ -31,12 +32,10 @@ def manage(*args, **env):
 @pytest.fixture
 def scratch_names():
     """Database names no other test uses; dropped afterwards."""
-    suffix = f"scratch_{os.getpid()}"
-    yield f"films_{suffix}", f"books_{suffix}"
-    with connections["app1"]._nodb_cursor() as cursor:
-        cursor.execute(f"DROP DATABASE IF EXISTS films_{suffix}")
-    with connections["app2"]._nodb_cursor() as cursor:
-        cursor.execute(f"DROP DATABASE IF EXISTS books_{suffix}")
+    films, books = throwaway_name("app1", "scratch"), throwaway_name("app2", "scratch")
+    yield films, books
+    drop_database("app1", films)
+    drop_database("app2", books)
 
 
 @pytest.mark.django_db(databases="__all__")

@@ -17,12 +17,9 @@ import urllib.error
 import urllib.request
 from types import SimpleNamespace
 
-import MySQLdb
-import psycopg
 import pytest
 from django.db import connections
 
-from routers.management.commands.create_databases import CREATE_SQL
 from tests.deploy import (
     BASE_DIR,
     ENTRYPOINT,
@@ -30,7 +27,10 @@ from tests.deploy import (
     TcpProxy,
     clean_environ,
     database_url,
+    drop_database,
     free_port,
+    recreate_database,
+    throwaway_name,
 )
 
 # Run by the first start through the entrypoint: rows in every database, and each alias's tables.
@@ -48,34 +48,8 @@ print(json.dumps({alias: connections[alias].introspection.table_names() for alia
 """
 
 
-def throwaway_name(alias):
-    """test_<configured name>_gunicorn: never pytest-django's test_<name>, and allowed by test_% grants."""
-    name = connections.settings[alias]["NAME"].removeprefix("test_")
-    return f"test_{name}_gunicorn"
-
-
-def admin_connection(alias):
-    """A driver connection to the alias's server, outside Django, for CREATE/DROP DATABASE."""
-    db = connections.settings[alias]
-    if db["ENGINE"] == "django.db.backends.mysql":
-        return MySQLdb.connect(host=db["HOST"], port=int(db["PORT"]), user=db["USER"], password=db["PASSWORD"])
-    return psycopg.connect(
-        host=db["HOST"], port=db["PORT"], user=db["USER"], password=db["PASSWORD"] or None, dbname="postgres"
-    )
-
-
-def recreate_database(alias, *, drop_only=False):
-    quote = "`" if connections.settings[alias]["ENGINE"].endswith("mysql") else '"'
-    name = f"{quote}{throwaway_name(alias)}{quote}"
-    with admin_connection(alias) as connection:
-        if hasattr(connection, "autocommit"):
-            connection.autocommit = True  # psycopg: CREATE DATABASE cannot run in a transaction
-        cursor = connection.cursor()
-        force = "" if quote == "`" else " WITH (FORCE)"
-        cursor.execute(f"DROP DATABASE IF EXISTS {name}{force}")
-        if not drop_only:
-            vendor = "mysql" if quote == "`" else "postgresql"
-            cursor.execute(CREATE_SQL[vendor].format(name=name))
+def gunicorn_name(alias):
+    return throwaway_name(alias, "gunicorn")
 
 
 def get(url, **headers):
@@ -89,7 +63,7 @@ def get(url, **headers):
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory):
+def stack(tmp_path_factory, django_db_blocker):
     """Collect static files, start once to migrate and seed, restart into gunicorn; yield its details."""
     tmp = tmp_path_factory.mktemp("stack")
     mysql = connections.settings["app1"]
@@ -100,16 +74,17 @@ def stack(tmp_path_factory):
         DJANGO_HTTPS="false",
         DJANGO_STATIC_ROOT=str(tmp / "static"),
         DATABASE_URL=f"sqlite:///{tmp / 'var' / 'users.sqlite3'}",
-        APP1_DATABASE_URL=database_url(mysql, throwaway_name("app1"), host="127.0.0.1", port=proxy.port),
-        APP2_DATABASE_URL=database_url(connections.settings["app2"], throwaway_name("app2")),
+        APP1_DATABASE_URL=database_url(mysql, gunicorn_name("app1"), host="127.0.0.1", port=proxy.port),
+        APP2_DATABASE_URL=database_url(connections.settings["app2"], gunicorn_name("app2")),
         DB_WAIT_TIMEOUT="10",
         PORT=str(port),
         GUNICORN_HOST="127.0.0.1",
         WEB_CONCURRENCY="2",
     )
     (tmp / "var").mkdir()
-    for alias in ("app1", "app2"):
-        recreate_database(alias)
+    with django_db_blocker.unblock():  # this module's own databases, not the test databases
+        for alias in ("app1", "app2"):
+            recreate_database(alias, gunicorn_name(alias))
     server = None
     try:
         # As the image's build step; side by side with the first start, which does not need it.
@@ -164,7 +139,8 @@ def stack(tmp_path_factory):
                 server.wait()
         proxy.stop()
         for alias in ("app1", "app2"):
-            recreate_database(alias, drop_only=True)
+            with django_db_blocker.unblock():
+                drop_database(alias, gunicorn_name(alias))
 
 
 def run_healthcheck(stack):

@@ -5,40 +5,17 @@ test_<name>_drill that it creates (and this test drops). Needs the MySQL and Pos
 when one is down, create_databases fails and so does the test.
 """
 
-import contextlib
-
-import MySQLdb
-import psycopg
 from django.db import connections
 
-from tests.deploy import database_url
+from tests.deploy import database_url, drop_database, throwaway_name
 from tests.load.drill import run_drill
 
 
 def drill_name(alias):
-    return f"test_{connections.settings[alias]['NAME'].removeprefix('test_')}_drill"
+    return throwaway_name(alias, "drill")
 
 
-def drop(alias):
-    db = connections.settings[alias]
-    name = drill_name(alias)
-    if db["ENGINE"].endswith("mysql"):
-        connection = MySQLdb.connect(host=db["HOST"], port=int(db["PORT"]), user=db["USER"], password=db["PASSWORD"])
-        with contextlib.closing(connection):
-            connection.cursor().execute(f"DROP DATABASE IF EXISTS `{name}`")
-    else:
-        with psycopg.connect(
-            host=db["HOST"],
-            port=db["PORT"],
-            user=db["USER"],
-            password=db["PASSWORD"] or None,
-            dbname="postgres",
-            autocommit=True,
-        ) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def test_outages_and_sqlite_writers_lose_nothing(tmp_path):
+def test_outages_and_sqlite_writers_lose_nothing(tmp_path, django_db_blocker):
     try:
         result = run_drill(
             phase_seconds=1.0,
@@ -49,8 +26,9 @@ def test_outages_and_sqlite_writers_lose_nothing(tmp_path):
             log=lambda line: None,
         )
     finally:
-        for alias in ("app1", "app2"):
-            drop(alias)
+        with django_db_blocker.unblock():  # the drill's own databases, not the test databases
+            for alias in ("app1", "app2"):
+                drop_database(alias, drill_name(alias))
     failed = [f"{check['check']}: {check['detail']}" for check in result["checks"] if not check["ok"]]
     assert failed == []
     assert result["lost"] == 0
