@@ -5,6 +5,7 @@ from django.db import connections
 
 from authapp.factories import SharedUserFactory
 from routers.connectivity import DatabaseUnreachable, ensure_server
+from tests.deploy import PRODUCTION_ENV, clean_environ, manage
 
 
 @pytest.fixture(scope="session")
@@ -16,6 +17,16 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, d
                 ensure_server(alias)
             except DatabaseUnreachable as exc:
                 pytest.fail(str(exc), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def production_static(tmp_path_factory):
+    """Static files collected once with the production settings, for the tests that run gunicorn."""
+    root = tmp_path_factory.mktemp("static")
+    env = clean_environ(**PRODUCTION_ENV, DJANGO_STATIC_ROOT=str(root))
+    result = manage("collectstatic", "--noinput", "-v0", env=env)
+    assert result.returncode == 0, result.stderr
+    return root
 
 
 @pytest.fixture

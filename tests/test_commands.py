@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+from io import StringIO
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,13 @@ from tests.deploy import drop_database, throwaway_name
 
 ROOT = Path(__file__).resolve().parent.parent
 UNREACHABLE_MYSQL = "mysql://root:hunter2-secret@127.0.0.1:1/films"
+
+
+def run_command(*args):
+    """Run a management command in this process; return what it printed."""
+    out = StringIO()
+    call_command(*args, stdout=out)
+    return out.getvalue()
 
 
 def manage(*args, **env):
@@ -30,30 +38,35 @@ def manage(*args, **env):
 
 
 @pytest.fixture
-def scratch_names():
-    """Database names no other test uses; dropped afterwards."""
-    films, books = throwaway_name("app1", "scratch"), throwaway_name("app2", "scratch")
-    yield films, books
-    drop_database("app1", films)
-    drop_database("app2", books)
+def scratch_databases(monkeypatch, tmp_path):
+    """Point every alias at a database no other test uses; the server databases are dropped afterwards."""
+    names = {
+        "default": str(tmp_path / "sub" / "users.sqlite3"),
+        "app1": throwaway_name("app1", "scratch"),
+        "app2": throwaway_name("app2", "scratch"),
+    }
+    originals = {alias: connections[alias] for alias in names}  # the test's own, set aside
+    for alias, name in names.items():
+        monkeypatch.setitem(connections.settings, alias, {**connections.settings[alias], "NAME": name})
+        connections[alias] = connections.create_connection(alias)
+    yield names
+    for alias, original in originals.items():
+        connections[alias].close()
+        connections[alias] = original
+    drop_database("app1", names["app1"])
+    drop_database("app2", names["app2"])
 
 
 @pytest.mark.django_db(databases="__all__")
-def test_create_databases_creates_then_reports_existing(scratch_names, tmp_path):
-    films, books = scratch_names
-    env = {
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'sub' / 'users.sqlite3'}",
-        "APP1_DATABASE_URL": f"mysql://root@127.0.0.1:3306/{films}",
-        "APP2_DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{books}",
-    }
-    first = manage("create_databases", **env)
-    assert first.returncode == 0, first.stderr
-    assert f"'app1' (MySQL at 127.0.0.1:3306): database '{films}' created" in first.stdout
-    assert f"'app2' (PostgreSQL at 127.0.0.1:5432): database '{books}' created" in first.stdout
+def test_create_databases_creates_then_reports_existing(scratch_databases, tmp_path):
+    films, books = scratch_databases["app1"], scratch_databases["app2"]
+    first = run_command("create_databases")
+    assert f"'app1' (MySQL at 127.0.0.1:3306): database '{films}' created" in first
+    assert f"'app2' (PostgreSQL at 127.0.0.1:5432): database '{books}' created" in first
     assert (tmp_path / "sub").is_dir()  # SQLite needs the directory for the file and its WAL files
-    second = manage("create_databases", **env)
-    assert f"database '{films}' exists" in second.stdout
-    assert f"database '{books}' exists" in second.stdout
+    second = run_command("create_databases")
+    assert f"database '{films}' exists" in second
+    assert f"database '{books}' exists" in second
     with connections["app1"]._nodb_cursor() as cursor:
         cursor.execute(
             "SELECT DEFAULT_CHARACTER_SET_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME=%s", [films]

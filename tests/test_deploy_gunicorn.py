@@ -63,8 +63,8 @@ def get(url, **headers):
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory, django_db_blocker):
-    """Collect static files, start once to migrate and seed, restart into gunicorn; yield its details."""
+def stack(tmp_path_factory, django_db_blocker, production_static):
+    """Start once to migrate and seed, restart into gunicorn (static files collected as the image does); yield it."""
     tmp = tmp_path_factory.mktemp("stack")
     mysql = connections.settings["app1"]
     proxy = TcpProxy(mysql["HOST"] or "127.0.0.1", mysql["PORT"])
@@ -72,7 +72,7 @@ def stack(tmp_path_factory, django_db_blocker):
     env = clean_environ(
         **PRODUCTION_ENV,
         DJANGO_HTTPS="false",
-        DJANGO_STATIC_ROOT=str(tmp / "static"),
+        DJANGO_STATIC_ROOT=str(production_static),
         DATABASE_URL=f"sqlite:///{tmp / 'var' / 'users.sqlite3'}",
         APP1_DATABASE_URL=database_url(mysql, gunicorn_name("app1"), host="127.0.0.1", port=proxy.port),
         APP2_DATABASE_URL=database_url(connections.settings["app2"], gunicorn_name("app2")),
@@ -87,15 +87,6 @@ def stack(tmp_path_factory, django_db_blocker):
             recreate_database(alias, gunicorn_name(alias))
     server = None
     try:
-        # As the image's build step; side by side with the first start, which does not need it.
-        collectstatic = subprocess.Popen(
-            [sys.executable, "manage.py", "collectstatic", "--noinput"],
-            cwd=BASE_DIR,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
         first = subprocess.run(
             [ENTRYPOINT, "python", "manage.py", "shell", "--no-imports", "-c", SEED],
             cwd=BASE_DIR,
@@ -106,7 +97,6 @@ def stack(tmp_path_factory, django_db_blocker):
             check=False,
         )
         assert first.returncode == 0, first.stderr
-        assert collectstatic.wait(timeout=60) == 0, collectstatic.stderr.read()
         log = tmp / "gunicorn.log"
         with log.open("w") as log_file:
             server = subprocess.Popen(

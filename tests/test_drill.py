@@ -15,12 +15,13 @@ def drill_name(alias):
     return throwaway_name(alias, "drill")
 
 
-def test_outages_and_sqlite_writers_lose_nothing(tmp_path, django_db_blocker):
+def test_outages_and_sqlite_writers_lose_nothing(tmp_path, django_db_blocker, production_static):
     try:
         result = run_drill(
-            phase_seconds=1.0,
+            phase_seconds=0.75,
             logins=2,  # each login is a deliberately slow PBKDF2 hash: two threads prove the point in CI
             sqlite_path=tmp_path / "users.sqlite3",
+            static_root=production_static,
             app1_url=database_url(connections.settings["app1"], drill_name("app1")),
             app2_url=database_url(connections.settings["app2"], drill_name("app2")),
             log=lambda line: None,

@@ -265,9 +265,9 @@ def ids(connection, table, limit=50):
         return [row[0] for row in cursor.fetchall()]
 
 
-def set_up(env, app1_url, app2_url):
+def set_up(env, app1_url, app2_url, *, collectstatic=True):
     """Create, migrate and seed the drill databases; create the admin; return ids to read and write with."""
-    prepare(env)
+    prepare(env, collectstatic=collectstatic)
     seed = threading.Thread(
         target=lambda: checked(manage("seed", "--users", "5", "--films", "60", "--books", "60", env=env), "seed")
     )
@@ -316,11 +316,17 @@ def sqlite_writers(env, processes, transactions):
     return json.loads(checked(result, "sqlite_writers").strip().splitlines()[-1])
 
 
-def run_drill(*, phase_seconds, sqlite_path, app1_url, app2_url, workers=2, readers=2, logins=4, log=print):
-    """Run every phase under load; return the records, acknowledged writes, what was found, and the checks."""
-    env = production_env(sqlite_path=sqlite_path, app1_url=app1_url, app2_url=app2_url)
+def run_drill(
+    *, phase_seconds, sqlite_path, app1_url, app2_url, workers=2, readers=2, logins=4, static_root=None, log=print
+):
+    """Run every phase under load; return the records, acknowledged writes, what was found, and the checks.
+
+    static_root: files collected already with the production settings (the tests share one copy).
+    """
+    overrides = {"DJANGO_STATIC_ROOT": str(static_root)} if static_root else {}
+    env = production_env(sqlite_path=sqlite_path, app1_url=app1_url, app2_url=app2_url, **overrides)
     started = time.monotonic()
-    data = set_up(env, app1_url, app2_url)
+    data = set_up(env, app1_url, app2_url, collectstatic=not static_root)
     log(f"set up in {time.monotonic() - started:.1f} s")
     proxies = {alias: TcpProxy(*server_address(url)[:2]) for alias, url in (("app1", app1_url), ("app2", app2_url))}
     proxied = {**env, "APP1_DATABASE_URL": via(app1_url, proxies["app1"])}

@@ -35,16 +35,16 @@ def require_loopback(url):
 def production_env(*, sqlite_path, app1_url, app2_url, **overrides):
     """The environment gunicorn and manage.py get: production settings over plain HTTP, these databases."""
     Path(sqlite_path).parent.mkdir(parents=True, exist_ok=True)
-    return clean_environ(
+    settings = {
         **PRODUCTION_ENV,
-        DJANGO_HTTPS="false",
-        DJANGO_STATIC_ROOT=str(Path(sqlite_path).parent / "static"),
-        DATABASE_URL=f"sqlite:///{Path(sqlite_path).resolve()}",
-        APP1_DATABASE_URL=require_loopback(app1_url),
-        APP2_DATABASE_URL=require_loopback(app2_url),
-        GUNICORN_HOST="127.0.0.1",
-        **overrides,
-    )
+        "DJANGO_HTTPS": "false",
+        "DJANGO_STATIC_ROOT": str(Path(sqlite_path).parent / "static"),
+        "DATABASE_URL": f"sqlite:///{Path(sqlite_path).resolve()}",
+        "APP1_DATABASE_URL": require_loopback(app1_url),
+        "APP2_DATABASE_URL": require_loopback(app2_url),
+        "GUNICORN_HOST": "127.0.0.1",
+    }
+    return clean_environ(**{**settings, **overrides})
 
 
 def checked(result, what):
