@@ -78,8 +78,12 @@ up: ## docker compose up: build and start gunicorn, MySQL and PostgreSQL on http
 down: ## docker compose down (keeps the data volumes; `docker compose down --volumes` drops them)
 	docker compose down
 
+# Two processes, one test file each at a time: the end-to-end tests (gunicorn, Chromium, the drill)
+# spend most of their time in other processes. Each worker gets its own test databases (test_films_gw0, ...).
+PYTEST_WORKERS ?= 2
+
 test: install browser ## Run the test suite against the real SQLite, MySQL and PostgreSQL
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest --numprocesses=$(PYTEST_WORKERS) --dist=loadfile $(PYTEST_ARGS)
 
 bench-deps: ## Install wrk (Debian/Ubuntu), if missing: make bench drives the pages with it
 	@$(call apt_install,command -v wrk,wrk)
