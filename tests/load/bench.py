@@ -32,6 +32,7 @@ from tests.load.stack import (
     checked,
     cookie_header,
     create_admin,
+    module_json,
     prepare,
     production_env,
 )
@@ -120,17 +121,8 @@ def count_queries(env, pages):
     """Queries per request per alias for each page, counted in-process (tests/load/queries.py)."""
     anonymous = [path for _, path, logged_in, _ in pages if not logged_in]
     admin = [path for _, path, logged_in, _ in pages if logged_in]
-    command = [sys.executable, "-m", "tests.load.queries", *anonymous, "--admin", *admin]
-    result = subprocess.run(
-        [*command, "--admin-username", ADMIN_USERNAME],
-        cwd=BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    return json.loads(checked(result, "tests.load.queries").strip().splitlines()[-1])
+    arguments = [*anonymous, "--admin", *admin, "--admin-username", ADMIN_USERNAME]
+    return module_json("tests.load.queries", *arguments, env=env, timeout=120)
 
 
 def bench_mode(env, mode, pages, args, log_dir):

@@ -21,7 +21,6 @@ import random
 import re
 import signal
 import sqlite3
-import subprocess
 import sys
 import threading
 import time
@@ -44,6 +43,7 @@ from tests.load.stack import (
     checked,
     cookie_header,
     create_admin,
+    module_json,
     prepare,
     production_env,
     response_cookies,
@@ -298,22 +298,8 @@ def recovered_after(load, kind, since, deadline):
 
 def sqlite_writers(env, processes, transactions):
     """tests/load/sqlite_writers.py on the drill's SQLite file, beside gunicorn's own writers."""
-    result = subprocess.run(  # fixed argv
-        [
-            sys.executable,
-            "-m",
-            "tests.load.sqlite_writers",
-            *("--processes", str(processes)),
-            *("--transactions", str(transactions)),
-        ],
-        cwd=BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
-    return json.loads(checked(result, "sqlite_writers").strip().splitlines()[-1])
+    arguments = ("--processes", str(processes), "--transactions", str(transactions))
+    return module_json("tests.load.sqlite_writers", *arguments, env=env, timeout=180)
 
 
 def run_drill(

@@ -8,6 +8,7 @@ import atexit
 import contextlib
 import http.client
 import http.cookies
+import json
 import re
 import signal
 import subprocess
@@ -52,6 +53,20 @@ def checked(result, what):
     if result.returncode != 0:
         raise RuntimeError(f"{what} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
     return result.stdout
+
+
+def module_json(module, *args, env, timeout):
+    """Run `python -m module args` with env; return the JSON object its last line prints."""
+    result = subprocess.run(
+        [sys.executable, "-m", module, *args],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    return json.loads(checked(result, module).strip().splitlines()[-1])
 
 
 def prepare(env, *, collectstatic=True):
