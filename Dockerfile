@@ -23,6 +23,7 @@ COPY --from=build /opt/venv /opt/venv
 # var/, which is the SQLite volume (a volume would hide files collected at a later build).
 ENV PATH=/opt/venv/bin:$PATH \
     VENV=/opt/venv \
+    BROWSER_DEPS= \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PYTEST_ADDOPTS="-p no:cacheprovider" \

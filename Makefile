@@ -81,8 +81,10 @@ down: ## docker compose down (keeps the data volumes; `docker compose down --vol
 # Two processes, one test file each at a time: the end-to-end tests (gunicorn, Chromium, the drill)
 # spend most of their time in other processes. Each worker gets its own test databases (test_films_gw0, ...).
 PYTEST_WORKERS ?= 2
+# The image leaves this empty: it has no apt-get rights and no Chromium, so the browser test is deselected there.
+BROWSER_DEPS ?= browser
 
-test: install browser ## Run the test suite against the real SQLite, MySQL and PostgreSQL
+test: install $(BROWSER_DEPS) ## Run the test suite against the real SQLite, MySQL and PostgreSQL
 	$(BIN)/pytest --numprocesses=$(PYTEST_WORKERS) --dist=loadfile $(PYTEST_ARGS)
 
 bench-deps: ## Install wrk (Debian/Ubuntu), if missing: make bench drives the pages with it

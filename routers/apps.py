@@ -14,3 +14,9 @@ class RoutersConfig(AppConfig):
         # A tag of their own, not "database": those run only with `manage.py check --database`.
         for check in checks.ALL:
             register(check, checks.TAG)
+
+        from django.db.backends.signals import connection_created
+
+        from .row_counts import fresh_table_statistics
+
+        connection_created.connect(fresh_table_statistics, dispatch_uid="routers.fresh_table_statistics")

@@ -11,6 +11,17 @@ ESTIMATE_SQL = {
 }
 
 
+def fresh_table_statistics(sender, connection, **kwargs):
+    """On MySQL 8, read current table statistics: information_schema caches them for a day by default.
+
+    Without this, TABLE_ROWS can say 0 long after a bulk load (so every view counts exactly) or stay
+    high after a mass delete. MariaDB has no such cache (and no such variable).
+    """
+    if connection.vendor == "mysql" and not connection.mysql_is_mariadb:
+        with connection.cursor() as cursor:
+            cursor.execute("SET SESSION information_schema_stats_expiry = 0")
+
+
 def row_count(model, using=None):
     """Return (rows, is_estimate) for model's table on `using`, else the database the router reads it from."""
     using = using or router.db_for_read(model)

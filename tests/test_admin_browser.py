@@ -39,6 +39,8 @@ CHROMIUM_FLAGS = [
 ]
 WAIT_SECONDS = 10
 
+pytestmark = pytest.mark.browser
+
 
 @pytest.fixture(scope="module")
 def browser():

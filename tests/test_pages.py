@@ -136,3 +136,35 @@ def test_film_list_reads_films_without_a_join(client):
     assert response.status_code == 200
     assert [query["sql"] for query in app1.captured_queries if "JOIN" in query["sql"].upper()] == []
     assert all(film.director.name in response.text for film in response.context["page"].rows)
+
+
+class FakeMySQL8:
+    vendor = "mysql"
+    mysql_is_mariadb = False
+
+    def __init__(self):
+        self.statements = []
+
+    def cursor(self):
+        fake = self
+
+        class Cursor:
+            def __enter__(self):
+                return self
+
+            def __exit__(self, *exc_info):
+                return False
+
+            def execute(self, sql):
+                fake.statements.append(sql)
+
+        return Cursor()
+
+
+def test_mysql_8_connections_read_current_table_statistics():
+    """MySQL 8 caches information_schema.TABLES for a day; MariaDB (this machine's server) does not."""
+    from django.db.backends.signals import connection_created
+
+    mysql8 = FakeMySQL8()
+    connection_created.send(sender=type(mysql8), connection=mysql8)
+    assert mysql8.statements == ["SET SESSION information_schema_stats_expiry = 0"]

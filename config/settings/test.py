@@ -3,6 +3,8 @@
 import os
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-not-secret")
+# A developer's .env must not decide where the test databases go (set DJANGO_ENV_FILE to use one).
+os.environ.setdefault("DJANGO_ENV_FILE", os.devnull)
 
 from .base import *  # noqa: F403
 
