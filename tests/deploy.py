@@ -41,8 +41,13 @@ def clean_environ(**overrides):
 
 def manage(*args, env, timeout=60):
     """Run manage.py in a subprocess; return the CompletedProcess (never raises on failure)."""
+    return python("manage.py", *args, env=env, timeout=timeout)
+
+
+def python(*args, env, timeout=60):
+    """Run this Python in the project directory; return the CompletedProcess (never raises on failure)."""
     return subprocess.run(
-        [sys.executable, "manage.py", *args],
+        [sys.executable, *args],
         cwd=BASE_DIR,
         env=env,
         capture_output=True,

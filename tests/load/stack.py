@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
-from tests.deploy import BASE_DIR, PRODUCTION_ENV, clean_environ, free_port, manage
+from tests.deploy import BASE_DIR, PRODUCTION_ENV, clean_environ, free_port, manage, python
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 ADMIN_USERNAME = "load-admin"
@@ -57,15 +57,7 @@ def checked(result, what):
 
 def module_json(module, *args, env, timeout):
     """Run `python -m module args` with env; return the JSON object its last line prints."""
-    result = subprocess.run(
-        [sys.executable, "-m", module, *args],
-        cwd=BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+    result = python("-m", module, *args, env=env, timeout=timeout)
     return json.loads(checked(result, module).strip().splitlines()[-1])
 
 
