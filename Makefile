@@ -70,7 +70,7 @@ SERVE_ENV = DJANGO_SETTINGS_MODULE=config.settings.production DJANGO_HTTPS=$${DJ
 
 serve: databases ## Serve with gunicorn (config/gunicorn.py) and production settings on http://127.0.0.1:8000
 	$(SERVE_ENV) $(MANAGE) collectstatic --noinput --verbosity 0
-	$(SERVE_ENV) config/docker/entrypoint.sh gunicorn -c python:config.gunicorn config.wsgi
+	$(SERVE_ENV) docker/entrypoint.sh gunicorn -c python:config.gunicorn config.wsgi
 
 up: ## docker compose up: build and start gunicorn, MySQL and PostgreSQL on http://localhost:8000
 	docker compose up --build --detach --wait

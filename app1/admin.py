@@ -1,7 +1,7 @@
 from django.contrib import admin
 
-from config.pagination import EstimatedCountPaginator
-from routers.admin_base import AddedByAdminMixin, MultiDBModelAdmin, MultiDBTabularInline
+from pages.pagination import EstimatedCountPaginator
+from routers.admin import AddedByAdminMixin, MultiDBModelAdmin, MultiDBTabularInline
 
 from .models import Director, Film
 

@@ -1,7 +1,7 @@
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, render
 
-from config.pagination import paginate
+from pages.pagination import paginate
 
 from .models import Director, Film
 

@@ -1,7 +1,7 @@
 from django.contrib import admin
 
-from config.pagination import EstimatedCountPaginator
-from routers.admin_base import AddedByAdminMixin, MultiDBModelAdmin
+from pages.pagination import EstimatedCountPaginator
+from routers.admin import AddedByAdminMixin, MultiDBModelAdmin
 
 from .models import Author, Book
 

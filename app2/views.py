@@ -1,6 +1,6 @@
 from django.shortcuts import get_object_or_404, render
 
-from config.pagination import paginate
+from pages.pagination import paginate
 
 from .models import Book
 

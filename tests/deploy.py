@@ -14,7 +14,7 @@ from django.db import connections
 from routers.management.commands.create_databases import CREATE_SQL
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-ENTRYPOINT = BASE_DIR / "config" / "docker" / "entrypoint.sh"
+ENTRYPOINT = BASE_DIR / "docker" / "entrypoint.sh"
 EMPTY_ENV_FILE = os.devnull  # DJANGO_ENV_FILE: a developer's .env must not change what is tested
 
 # What the production settings require, and nothing a developer's shell might add.

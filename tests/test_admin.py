@@ -261,7 +261,7 @@ def test_big_changelist_is_counted_from_statistics_unless_filtered(url_name, ali
     """No COUNT(*) over a big table on every changelist view; a search is still counted exactly."""
     FilmFactory(title="Counted")
     BookFactory(title="Counted")
-    monkeypatch.setattr("routers.row_counts.EXACT_BELOW", -1)  # every table counts as big
+    monkeypatch.setattr("pages.row_counts.EXACT_BELOW", -1)  # every table counts as big
     with CaptureQueriesContext(connections[alias]) as queries:
         response = admin_client.get(reverse(url_name))
     assert response.status_code == 200

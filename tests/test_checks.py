@@ -17,7 +17,7 @@ from app2.admin import App2ModelAdmin
 from app2.models import Author, Book
 from authapp.models import SharedUser
 from routers import checks
-from routers.admin_base import MultiDBTabularInline
+from routers.admin import MultiDBTabularInline
 from tests.utils import routers_first, routing
 
 

@@ -73,7 +73,7 @@ def test_database_healthchecks_go_over_tcp():
 
 def test_web_healthcheck_calls_the_health_endpoint_script():
     test = SERVICES["web"]["healthcheck"]["test"]
-    assert test == ["CMD", "python", "config/docker/healthcheck.py"]
+    assert test == ["CMD", "python", "docker/healthcheck.py"]
     assert (BASE_DIR / test[2]).is_file()
 
 
@@ -151,7 +151,7 @@ def test_dockerfile_runs_as_non_root_with_collected_static_files():
     runtime = stages()[1]
     assert "manage.py collectstatic --noinput" in runtime
     assert re.search(r"^USER app$", runtime, flags=re.MULTILINE)
-    assert 'ENTRYPOINT ["config/docker/entrypoint.sh"]' in runtime
+    assert 'ENTRYPOINT ["docker/entrypoint.sh"]' in runtime
     assert 'CMD ["gunicorn", "-c", "python:config.gunicorn", "config.wsgi"]' in runtime
     # No secret is baked into the image: only the throwaway key collectstatic needs at build time.
     assert not re.search(r"^ENV .*(PASSWORD|SECRET_KEY)", runtime, flags=re.MULTILINE)
@@ -165,4 +165,4 @@ def test_dockerfile_copies_paths_that_exist():
 
 
 def test_entrypoint_is_executable():
-    assert (BASE_DIR / "config" / "docker" / "entrypoint.sh").stat().st_mode & 0o111
+    assert (BASE_DIR / "docker" / "entrypoint.sh").stat().st_mode & 0o111

@@ -1,6 +1,6 @@
 """The image's entrypoint and gunicorn configuration, run for real against the local servers.
 
-As in the container: collectstatic with production settings, then config/docker/entrypoint.sh
+As in the container: collectstatic with production settings, then docker/entrypoint.sh
 twice (a first start that migrates, a restart that must change nothing and keep the data),
 the second time exec'ing gunicorn with config/gunicorn.py. MySQL is reached through a TCP
 proxy that the last test stops, as if the server had died. Throwaway databases
@@ -136,7 +136,7 @@ def stack(tmp_path_factory, django_db_blocker, production_static):
 def run_healthcheck(stack):
     """Run the compose healthcheck script against the live gunicorn."""
     return subprocess.run(
-        [sys.executable, "config/docker/healthcheck.py"],
+        [sys.executable, "docker/healthcheck.py"],
         cwd=BASE_DIR,
         env=stack.env,
         capture_output=True,

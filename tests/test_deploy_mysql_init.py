@@ -1,6 +1,6 @@
 """The MySQL init script, run for real: its grant lets the app user create test_* databases only.
 
-The MySQL image runs config/docker/mysql-init/*.sh as root on first start. Here the script runs
+The MySQL image runs docker/mysql-init/*.sh as root on first start. Here the script runs
 against the local server as its root (the app1 URL's user), for a throwaway user. Needs an
 account that may CREATE USER, which the compose stack's app user deliberately is not: inside the
 stack deselect it with -m "not mysql_admin" (the suite creating test_* databases there is the
@@ -17,7 +17,7 @@ from django.db import connections
 
 from tests.deploy import BASE_DIR
 
-SCRIPT = BASE_DIR / "config" / "docker" / "mysql-init" / "01-test-grants.sh"
+SCRIPT = BASE_DIR / "docker" / "mysql-init" / "01-test-grants.sh"
 pytestmark = pytest.mark.mysql_admin
 
 

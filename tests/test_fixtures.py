@@ -53,7 +53,7 @@ def test_demo_fixture_loads_each_part_into_its_own_database():
 def test_a_fixture_loaded_into_the_wrong_alias_loads_nothing():
     """The router's allow_migrate filters every object: app1 rows never reach PostgreSQL or SQLite."""
     for alias in ("app2", "default"):
-        fixture = settings.BASE_DIR / "app1" / "fixtures" / "demo.app1.json"
+        fixture = settings.BASE_DIR / "demo" / "fixtures" / "demo.app1.json"
         assert run("loaddata", str(fixture), f"--database={alias}") == (
             "Installed 0 object(s) (of 5) from 1 fixture(s)"
         )

@@ -7,7 +7,7 @@ from django.db import OperationalError, connections
 from django.test import RequestFactory
 
 from app2.factories import BookFactory
-from config.middleware import DatabaseUnavailableMiddleware
+from health.middleware import DatabaseUnavailableMiddleware
 
 ALL_DATABASES = ["default", "app1", "app2"]
 # Nothing listens on port 1 of the loopback: a connection is refused at once.

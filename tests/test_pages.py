@@ -8,7 +8,7 @@ from django.urls import reverse
 from app1.factories import FilmFactory
 from app2.factories import AuthorFactory, BookFactory
 from authapp.factories import SharedUserFactory
-from config.pagination import MAX_PAGE, PER_PAGE
+from pages.pagination import MAX_PAGE, PER_PAGE
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 
@@ -61,7 +61,7 @@ def test_list_pages_query_count_per_alias_is_constant(name, rows, client, django
 def test_home_uses_the_server_estimate_for_big_tables(client, monkeypatch):
     """Past the threshold the page reads the planner's statistics instead of scanning the table."""
     seed(3)
-    monkeypatch.setattr("routers.row_counts.EXACT_BELOW", -1)  # every table counts as big
+    monkeypatch.setattr("pages.row_counts.EXACT_BELOW", -1)  # every table counts as big
     with (
         CaptureQueriesContext(connections["app1"]) as app1,
         CaptureQueriesContext(connections["app2"]) as app2,

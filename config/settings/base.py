@@ -105,7 +105,7 @@ DATABASE_ROUTING = {
     "app1": "app1",
     "app2": "app2",
 }
-DATABASE_ROUTERS = ["routers.app_label.AppLabelRouter"]
+DATABASE_ROUTERS = ["routers.router.AppLabelRouter"]
 
 # APPS
 # ------------------------------------------------------------------------------
@@ -118,10 +118,13 @@ DJANGO_APPS = [
     "django.contrib.staticfiles",
 ]
 LOCAL_APPS = [
-    "routers",
+    "routers",  # the multi-database kit: router, admin bases, routing checks, database commands
     "authapp",
     "app1",
     "app2",
+    "pages",
+    "health",
+    "demo",
 ]
 INSTALLED_APPS = DJANGO_APPS + LOCAL_APPS
 
@@ -143,7 +146,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # https://whitenoise.readthedocs.io/en/stable/django.html (static files under gunicorn)
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "config.null_bytes.RejectNullBytesMiddleware",
+    "pages.middleware.RejectNullBytesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -151,7 +154,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, so it sees the view's exception first: a database that is down gives a 503 naming it.
-    "config.middleware.DatabaseUnavailableMiddleware",
+    "health.middleware.DatabaseUnavailableMiddleware",
 ]
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"

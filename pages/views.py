@@ -1,8 +1,10 @@
+"""The home page: every database, its engine, and the rows of each model routed there."""
+
 from django.apps import apps
 from django.db import connections, router
 from django.shortcuts import render
 
-from routers.row_counts import EXACT_BELOW, row_count
+from .row_counts import EXACT_BELOW, row_count
 
 # The apps whose rows the home page counts, in the order it shows their databases.
 COUNTED_APPS = ("authapp", "app1", "app2")

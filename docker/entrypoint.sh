@@ -3,7 +3,7 @@
 # each one, then run the command given (gunicorn by default).
 # Never flushes: on a restart migrate applies only what is new, so the data stays.
 set -o errexit -o pipefail -o nounset
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/.."
 
 python manage.py wait_for_databases --timeout "${DB_WAIT_TIMEOUT:-60}"
 

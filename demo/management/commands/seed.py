@@ -20,8 +20,8 @@ from faker import Faker
 from tqdm import tqdm
 
 from app1.models import Director, Film
-from app2.factories import isbn13
 from app2.models import Author, Book
+from app2.validators import isbn13
 from authapp.factories import DEMO_PASSWORD, SharedUserFactory
 
 FILMS_PER_DIRECTOR = 10

@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.functional import cached_property
 
-from routers.row_counts import row_count
+from .row_counts import row_count
 
 PER_PAGE = 25
 # Deep OFFSETs scan every skipped row; past this, use search or the admin.

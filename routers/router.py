@@ -2,8 +2,8 @@
 
 Routes reads, writes and migrations by app label, for Django's own apps too, so
 nothing falls back to the instance hint or to "default" by accident. Relations
-are allowed within one database, and to the models in CROSS_DATABASE_MODELS
-(the shared user) from anywhere; app1 <-> app2 relations are refused.
+are allowed within one database, and to the user model (AUTH_USER_MODEL) from
+any database; relations between two other databases are refused.
 """
 
 from django.conf import settings
