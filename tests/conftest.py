@@ -5,7 +5,7 @@ from django.db import connections
 
 from authapp.factories import SharedUserFactory
 from routers.connectivity import DatabaseUnreachable, ensure_server
-from tests.deploy import PRODUCTION_ENV, clean_environ, manage
+from tests.support.processes import PRODUCTION_ENV, clean_environ, manage
 
 
 @pytest.fixture(scope="session")

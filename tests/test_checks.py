@@ -18,7 +18,7 @@ from app2.models import Author, Book
 from authapp.models import SharedUser
 from routers import checks
 from routers.admin import MultiDBTabularInline
-from tests.utils import routers_first, routing
+from tests.support.routing import routers_first, routing
 
 
 def by_id(errors, check_id):

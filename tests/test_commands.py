@@ -1,10 +1,6 @@
 """make's building blocks: create_databases, demo_superuser, and failing loudly on a server that is down."""
 
 import os
-import subprocess
-import sys
-from io import StringIO
-from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -12,29 +8,11 @@ from django.db import connections
 from django.test import override_settings
 
 from authapp.models import SharedUser
-from tests.deploy import drop_database, throwaway_name
+from tests.support.commands import command_output
+from tests.support.databases import drop_database, throwaway_name
+from tests.support.processes import local_environ, manage, python
 
-ROOT = Path(__file__).resolve().parent.parent
 UNREACHABLE_MYSQL = "mysql://root:hunter2-secret@127.0.0.1:1/films"
-
-
-def run_command(*args):
-    """Run a management command in this process; return what it printed."""
-    out = StringIO()
-    call_command(*args, stdout=out)
-    return out.getvalue()
-
-
-def manage(*args, **env):
-    """Run manage.py in a fresh process with extra environment; return the completed process."""
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.local", **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
 
 
 @pytest.fixture
@@ -60,11 +38,11 @@ def scratch_databases(monkeypatch, tmp_path):
 @pytest.mark.django_db(databases="__all__")
 def test_create_databases_creates_then_reports_existing(scratch_databases, tmp_path):
     films, books = scratch_databases["app1"], scratch_databases["app2"]
-    first = run_command("create_databases")
+    first = command_output("create_databases")
     assert f"'app1' (MySQL at 127.0.0.1:3306): database '{films}' created" in first
     assert f"'app2' (PostgreSQL at 127.0.0.1:5432): database '{books}' created" in first
     assert (tmp_path / "sub").is_dir()  # SQLite needs the directory for the file and its WAL files
-    second = run_command("create_databases")
+    second = command_output("create_databases")
     assert f"database '{films}' exists" in second
     assert f"database '{books}' exists" in second
     with connections["app1"]._nodb_cursor() as cursor:
@@ -75,7 +53,7 @@ def test_create_databases_creates_then_reports_existing(scratch_databases, tmp_p
 
 
 def test_create_databases_names_the_unreachable_alias_without_the_password():
-    result = manage("create_databases", APP1_DATABASE_URL=UNREACHABLE_MYSQL)
+    result = manage("create_databases", env=local_environ(APP1_DATABASE_URL=UNREACHABLE_MYSQL))
     assert result.returncode == 1
     assert "Database 'app1' (MySQL at 127.0.0.1:1) is unreachable" in result.stderr
     assert "hunter2" not in result.stderr + result.stdout
@@ -83,14 +61,8 @@ def test_create_databases_names_the_unreachable_alias_without_the_password():
 
 
 def test_test_suite_fails_not_skips_when_a_server_is_down():
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_factories.py"],
-        cwd=ROOT,
-        env={**os.environ, "APP1_DATABASE_URL": UNREACHABLE_MYSQL},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    pytest_args = ("-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_factories.py")
+    result = python(*pytest_args, env={**os.environ, "APP1_DATABASE_URL": UNREACHABLE_MYSQL}, timeout=120)
     assert result.returncode != 0
     assert "Database 'app1' (MySQL at 127.0.0.1:1) is unreachable" in result.stdout
     assert "hunter2" not in result.stdout
@@ -103,9 +75,9 @@ def test_demo_superuser_creates_then_resets(monkeypatch):
     monkeypatch.setenv("DJANGO_SUPERUSER_USERNAME", "demo-admin")
     monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "first")
     with override_settings(DEBUG=True):
-        call_command("demo_superuser", stdout=open(os.devnull, "w"))  # noqa: SIM115
+        command_output("demo_superuser")
         monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "second")
-        call_command("demo_superuser", stdout=open(os.devnull, "w"))  # noqa: SIM115
+        command_output("demo_superuser")
     user = SharedUser.objects.get(username="demo-admin")
     assert user.is_superuser
     assert user.is_staff

@@ -5,16 +5,16 @@ vendored copy, offline), then read for what the stack relies on: healthchecks, s
 order, volumes, environment. The running stack itself is not exercised here.
 """
 
+import os
 import re
 import shlex
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from ruamel.yaml import YAML
 
-from tests.deploy import BASE_DIR
+from tests.support.processes import BASE_DIR, run
 
 COMPOSE_FILE = BASE_DIR / "docker-compose.yml"
 COMPOSE = YAML(typ="safe").load(COMPOSE_FILE.read_text())
@@ -32,13 +32,7 @@ def stages():
 
 def test_compose_file_is_valid_against_the_compose_specification():
     check = Path(sys.executable).parent / "check-jsonschema"
-    result = subprocess.run(
-        [check, "--builtin-schema", "vendor.compose-spec", COMPOSE_FILE],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run(check, "--builtin-schema", "vendor.compose-spec", COMPOSE_FILE, env=os.environ, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
 
 

@@ -9,29 +9,16 @@ test_<name>_gunicorn are created here and dropped at the end, apart from pytest-
 
 import json
 import re
-import signal
-import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
 from types import SimpleNamespace
 
 import pytest
 from django.db import connections
 
-from tests.deploy import (
-    BASE_DIR,
-    ENTRYPOINT,
-    PRODUCTION_ENV,
-    TcpProxy,
-    clean_environ,
-    database_url,
-    drop_database,
-    free_port,
-    recreate_database,
-    throwaway_name,
-)
+from tests.support.databases import database_url, drop_database, recreate_database, throwaway_name, via
+from tests.support.gunicorn import Gunicorn
+from tests.support.processes import ENTRYPOINT, PRODUCTION_ENV, clean_environ, python, run
+from tests.support.proxy import TcpProxy
 
 # Run by the first start through the entrypoint: rows in every database, and each alias's tables.
 SEED = """
@@ -52,81 +39,32 @@ def gunicorn_name(alias):
     return throwaway_name(alias, "gunicorn")
 
 
-def get(url, **headers):
-    """GET url; return (status, headers, body) for any status, within 10 s."""
-    request = urllib.request.Request(url, headers=headers)  # noqa: S310 - http://127.0.0.1 only
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
-            return response.status, response.headers, response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, error.headers, error.read()
-
-
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory, django_db_blocker, production_static):
     """Start once to migrate and seed, restart into gunicorn (static files collected as the image does); yield it."""
     tmp = tmp_path_factory.mktemp("stack")
     mysql = connections.settings["app1"]
     proxy = TcpProxy(mysql["HOST"] or "127.0.0.1", mysql["PORT"])
-    port = free_port()
     env = clean_environ(
         **PRODUCTION_ENV,
         DJANGO_HTTPS="false",
         DJANGO_STATIC_ROOT=str(production_static),
         DATABASE_URL=f"sqlite:///{tmp / 'var' / 'users.sqlite3'}",
-        APP1_DATABASE_URL=database_url(mysql, gunicorn_name("app1"), host="127.0.0.1", port=proxy.port),
+        APP1_DATABASE_URL=via(database_url(mysql, gunicorn_name("app1")), proxy.port),
         APP2_DATABASE_URL=database_url(connections.settings["app2"], gunicorn_name("app2")),
         DB_WAIT_TIMEOUT="10",
-        PORT=str(port),
-        GUNICORN_HOST="127.0.0.1",
-        WEB_CONCURRENCY="2",
     )
     (tmp / "var").mkdir()
     with django_db_blocker.unblock():  # this module's own databases, not the test databases
         for alias in ("app1", "app2"):
             recreate_database(alias, gunicorn_name(alias))
-    server = None
     try:
-        first = subprocess.run(
-            [ENTRYPOINT, "python", "manage.py", "shell", "--no-imports", "-c", SEED],
-            cwd=BASE_DIR,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        first = run(ENTRYPOINT, "python", "manage.py", "shell", "--no-imports", "-c", SEED, env=env)
         assert first.returncode == 0, first.stderr
         log = tmp / "gunicorn.log"
-        with log.open("w") as log_file:
-            server = subprocess.Popen(
-                [ENTRYPOINT, "gunicorn", "-c", "python:config.gunicorn", "config.wsgi"],
-                cwd=BASE_DIR,
-                env=env,
-                stdout=log_file,
-                stderr=subprocess.STDOUT,
-                text=True,
-            )
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            assert server.poll() is None, log.read_text()
-            try:
-                if get(f"{url}/health/live/")[0] == 200:
-                    break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, f"gunicorn did not answer in 30 s:\n{log.read_text()}"
-            time.sleep(0.2)
-        yield SimpleNamespace(url=url, env=env, first=first, log=log, proxy=proxy, port=port)
+        with Gunicorn(env, log_path=log, workers=2, launcher=(ENTRYPOINT,)) as server:
+            yield SimpleNamespace(server=server, first=first, log=log, proxy=proxy)
     finally:
-        if server is not None:
-            server.send_signal(signal.SIGTERM)
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
         proxy.stop()
         for alias in ("app1", "app2"):
             with django_db_blocker.unblock():
@@ -135,15 +73,7 @@ def stack(tmp_path_factory, django_db_blocker, production_static):
 
 def run_healthcheck(stack):
     """Run the compose healthcheck script against the live gunicorn."""
-    return subprocess.run(
-        [sys.executable, "docker/healthcheck.py"],
-        cwd=BASE_DIR,
-        env=stack.env,
-        capture_output=True,
-        text=True,
-        timeout=15,
-        check=False,
-    )
+    return python("docker/healthcheck.py", env=stack.server.env, timeout=15)
 
 
 def restart_log(stack):
@@ -165,14 +95,14 @@ def test_restart_applies_nothing_and_keeps_the_data(stack):
     restart = restart_log(stack)
     assert restart.count("No migrations to apply.") == 3
     assert "Applying" not in restart
-    status, _, body = get(f"{stack.url}/films/")
+    status, _, body = stack.server.get("/films/")
     assert status == 200
     assert b"Kept Across Restarts" in body
-    assert b"Kept Book" in get(f"{stack.url}/books/")[2]
+    assert b"Kept Book" in stack.server.get("/books/")[2]
 
 
 def test_health_is_ok_and_the_access_log_goes_to_stdout(stack):
-    status, headers, body = get(f"{stack.url}/health/")
+    status, headers, body = stack.server.get("/health/")
     assert status == 200, body
     assert json.loads(body)["unavailable"] == []
     assert headers["Content-Type"] == "application/json"
@@ -181,11 +111,11 @@ def test_health_is_ok_and_the_access_log_goes_to_stdout(stack):
 
 
 def test_admin_is_styled_with_debug_off(stack):
-    status, _, page = get(f"{stack.url}/admin/login/")
+    status, _, page = stack.server.get("/admin/login/")
     assert status == 200
     assert b"Traceback" not in page  # DEBUG is off: no debug page anywhere
     stylesheet = re.search(rb'href="(/static/admin/css/base\.[0-9a-f]{12}\.css)"', page).group(1).decode()
-    status, headers, css = get(f"{stack.url}{stylesheet}", **{"Accept-Encoding": "gzip"})
+    status, headers, css = stack.server.get(stylesheet, headers={"Accept-Encoding": "gzip"})
     assert status == 200
     assert headers["Content-Type"].startswith("text/css")
     assert headers["Content-Encoding"] == "gzip"  # compressed by collectstatic, served by WhiteNoise
@@ -202,16 +132,16 @@ def test_stopped_server_gives_503_naming_it_within_the_timeout(stack):
     """Last: the proxy to MySQL goes away, as if the server stopped; PostgreSQL keeps answering."""
     stack.proxy.stop()
     started = time.monotonic()
-    status, _, body = get(f"{stack.url}/health/")
+    status, _, body = stack.server.get("/health/")
     assert time.monotonic() - started < 2.5
     assert status == 503
     assert json.loads(body)["unavailable"] == ["app1"]
 
-    status, _, page = get(f"{stack.url}/films/")
+    status, _, page = stack.server.get("/films/")
     assert status == 503
     assert b"Database &#x27;app1&#x27; (MySQL)" in page
     assert "127.0.0.1" not in page.decode()  # the host is logged, not shown
-    assert get(f"{stack.url}/books/")[0] == 200
+    assert stack.server.get("/books/")[0] == 200
 
     result = run_healthcheck(stack)
     assert result.returncode == 1

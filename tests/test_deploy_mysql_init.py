@@ -9,13 +9,12 @@ same check).
 
 import os
 import secrets
-import subprocess
 
 import MySQLdb
 import pytest
 from django.db import connections
 
-from tests.deploy import BASE_DIR
+from tests.support.processes import BASE_DIR, run
 
 SCRIPT = BASE_DIR / "docker" / "mysql-init" / "01-test-grants.sh"
 pytestmark = pytest.mark.mysql_admin
@@ -56,7 +55,7 @@ def test_init_script_grants_test_databases_and_nothing_else(server, app_user):
     }
     if server["USER"] != "root":
         pytest.fail(f"The script runs as MySQL root; the app1 URL's user is {server['USER']!r}.", pytrace=False)
-    result = subprocess.run([SCRIPT], env=env, capture_output=True, text=True, timeout=30, check=False)
+    result = run(SCRIPT, env=env, timeout=30)
     assert result.returncode == 0, result.stderr
 
     user = MySQLdb.connect(host=server["HOST"], port=int(server["PORT"]), user=name, password=password)

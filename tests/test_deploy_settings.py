@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.deploy import PRODUCTION_ENV, clean_environ, manage
+from tests.support.processes import PRODUCTION_ENV, clean_environ, manage
 
 
 def test_check_deploy_reports_nothing_with_production_settings():

@@ -7,8 +7,8 @@ when one is down, create_databases fails and so does the test.
 
 from django.db import connections
 
-from tests.deploy import database_url, drop_database, throwaway_name
 from tests.load.drill import run_drill
+from tests.support.databases import database_url, drop_database, throwaway_name
 
 
 def drill_name(alias):

@@ -1,7 +1,6 @@
 """Fixtures per alias: `demo.<alias>.json` loads only into its alias, and dumpdata round-trips each alias."""
 
 import json
-from io import StringIO
 
 import pytest
 from django.conf import settings
@@ -14,6 +13,7 @@ from app1.models import Director, Film
 from app2.factories import AuthorFactory, BookFactory
 from app2.models import Author, Book
 from authapp.factories import SharedUserFactory
+from tests.support.commands import command_output
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 
@@ -22,12 +22,6 @@ DEMO = {
     "app1": {"app1_director": 2, "app1_film": 3},
     "app2": {"app2_author": 3, "app2_book": 3, "app2_book_authors": 4},
 }
-
-
-def run(*args):
-    out = StringIO()
-    call_command(*args, stdout=out)
-    return out.getvalue().strip()
 
 
 def rows_on_server(alias, table):
@@ -41,7 +35,9 @@ def test_demo_fixture_loads_each_part_into_its_own_database():
     for alias, tables in DEMO.items():
         objects = sum(count for table, count in tables.items() if not table.endswith("_authors"))
         # One fixture file found per alias: demo.<alias>.json; the others' are not even opened.
-        assert run("loaddata", "demo", f"--database={alias}") == (f"Installed {objects} object(s) from 1 fixture(s)")
+        assert command_output("loaddata", "demo", f"--database={alias}").strip() == (
+            f"Installed {objects} object(s) from 1 fixture(s)"
+        )
         for table, count in tables.items():
             assert rows_on_server(alias, table) == count, (alias, table)
     # Every cross-database id in the demo data points at a real row, and every row is valid.
@@ -54,7 +50,7 @@ def test_a_fixture_loaded_into_the_wrong_alias_loads_nothing():
     """The router's allow_migrate filters every object: app1 rows never reach PostgreSQL or SQLite."""
     for alias in ("app2", "default"):
         fixture = settings.BASE_DIR / "demo" / "fixtures" / "demo.app1.json"
-        assert run("loaddata", str(fixture), f"--database={alias}") == (
+        assert command_output("loaddata", str(fixture), f"--database={alias}").strip() == (
             "Installed 0 object(s) (of 5) from 1 fixture(s)"
         )
     assert Film.objects.count() == 0
@@ -89,7 +85,7 @@ def test_dumpdata_round_trips_each_alias(alias, tmp_path):
     for model in APP_MODELS[alias]:
         model._default_manager.all().delete()
         assert model._default_manager.count() == 0
-    loaded = run("loaddata", str(dump), f"--database={alias}")
+    loaded = command_output("loaddata", str(dump), f"--database={alias}").strip()
     assert loaded == f"Installed {len(before)} object(s) from 1 fixture(s)"
 
     again = tmp_path / "again.json"

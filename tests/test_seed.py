@@ -1,17 +1,16 @@
 """`manage.py seed`: counts, top-ups, repeatable data, and batches that land on their own database."""
 
 import math
-from io import StringIO
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
 from django.db import connections
 from django.db.models import Count
 from django.test.utils import CaptureQueriesContext
 
 from app1.models import Director, Film
 from app2.models import Author, Book
+from tests.support.commands import command_output
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 
@@ -19,9 +18,8 @@ SMALL = {"users": 3, "films": 25, "books": 15, "batch_size": 10}
 
 
 def seed(**options):
-    out = StringIO()
-    call_command("seed", **{**SMALL, **options}, stdout=out)
-    return out.getvalue()
+    """Run `manage.py seed` at SMALL's sizes unless told otherwise; return what it printed."""
+    return command_output("seed", **{**SMALL, **options})
 
 
 def counts():

@@ -18,24 +18,15 @@ import os
 import platform
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from tests.deploy import BASE_DIR, manage
-from tests.load.stack import (
-    ADMIN_USERNAME,
-    Gunicorn,
-    admin_login,
-    checked,
-    cookie_header,
-    create_admin,
-    module_json,
-    prepare,
-    production_env,
-)
+from tests.load import stack
+from tests.support.gunicorn import Gunicorn
+from tests.support.http import cookie_header
+from tests.support.processes import checked, manage, module_json
 
 WRK_SCRIPT = Path(__file__).with_name("wrk_report.lua")
 CEILING = "/health/live/"
@@ -110,7 +101,7 @@ def seed(env, *, users, films, books):
 
 def first_id(server, path, pattern):
     """Return the id of the first row a list page links to."""
-    status, body = server.get(path)
+    status, _, body = server.get(path)
     match = re.search(pattern, body.decode())
     if status != 200 or not match:
         raise RuntimeError(f"{path} answered {status} without a row to bench; is the database seeded?")
@@ -121,7 +112,7 @@ def count_queries(env, pages):
     """Queries per request per alias for each page, counted in-process (tests/load/queries.py)."""
     anonymous = [path for _, path, logged_in, _ in pages if not logged_in]
     admin = [path for _, path, logged_in, _ in pages if logged_in]
-    arguments = [*anonymous, "--admin", *admin, "--admin-username", ADMIN_USERNAME]
+    arguments = [*anonymous, "--admin", *admin, "--admin-username", stack.ADMIN_USERNAME]
     return module_json("tests.load.queries", *arguments, env=env, timeout=120)
 
 
@@ -129,12 +120,7 @@ def bench_mode(env, mode, pages, args, log_dir):
     """Start gunicorn in one connection mode, log in, run wrk on every page; return rows of figures."""
     rows = []
     with Gunicorn({**env, **MODES[mode]}, log_path=log_dir / f"gunicorn-{mode}.log", workers=args.workers) as server:
-        connection = server.connection()
-        status, cookies = admin_login(connection)
-        connection.close()
-        if status != 302:
-            raise RuntimeError(f"admin login answered {status}, not 302")
-        cookie = cookie_header(cookies)
+        cookie = cookie_header(stack.admin_cookies(server))
         for label, path, logged_in, target in pages:
             server.get(path, headers={"Cookie": cookie} if logged_in else None)  # warm up this page's code
             figures = wrk(
@@ -196,25 +182,22 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, default=1, help="wrk threads (default 1: leave the CPU to gunicorn)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers (default 2, as shipped)")
     parser.add_argument("--modes", default="persistent,pool,none", help="connection modes, comma-separated")
-    parser.add_argument("--app1-url", default="mysql://root@127.0.0.1:3306/films_bench")
-    parser.add_argument("--app2-url", default="postgres://postgres@127.0.0.1:5432/books_bench")
-    parser.add_argument("--sqlite", default=str(BASE_DIR / "var" / "bench" / "users.sqlite3"))
+    stack.add_database_arguments(parser, "bench")
     args = parser.parse_args(argv)
     modes = args.modes.split(",")
     if unknown := set(modes) - set(MODES):
         parser.error(f"unknown modes {sorted(unknown)}; choose from {sorted(MODES)}")
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed: `sudo apt-get install wrk` (make bench does it).")
-    # A SIGTERM runs the finally blocks (gunicorn stopped) like Ctrl-C does.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    stack.exit_on_sigterm()
 
-    env = production_env(sqlite_path=args.sqlite, app1_url=args.app1_url, app2_url=args.app2_url)
+    env = stack.production_env(sqlite_path=args.sqlite, app1_url=args.app1_url, app2_url=args.app2_url)
     log_dir = Path(args.sqlite).parent
     print(f"Bench {datetime.datetime.now().astimezone():%Y-%m-%d %H:%M %Z} on {machine()}")
     print(f"Databases: {args.sqlite}, {args.app1_url}, {args.app2_url}")
-    prepare(env)
+    stack.prepare(env)
     seed(env, users=args.users, films=args.films, books=args.books)
-    create_admin(env)
+    stack.create_admin(env)
 
     with Gunicorn(env, log_path=log_dir / "gunicorn-probe.log", workers=1) as server:
         film = first_id(server, "/films/", r'href="/films/(\d+)/"')

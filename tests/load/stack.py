@@ -1,28 +1,33 @@
-"""Run the production gunicorn on loopback against dedicated databases: shared by the bench and the drill.
+"""The bench's and the drill's setup around tests/support/gunicorn.py: environment, databases, admin.
 
-Everything here is bounded: every subprocess and every wait has a timeout, gunicorn is stopped in
-a `finally` (and at exit), and only 127.0.0.1 is ever targeted.
+Everything here is bounded: every subprocess has a timeout, and only 127.0.0.1 is ever targeted.
 """
 
-import atexit
-import contextlib
-import http.client
-import http.cookies
-import json
-import re
 import signal
-import subprocess
 import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
-from tests.deploy import BASE_DIR, PRODUCTION_ENV, clean_environ, free_port, manage, python
+from tests.support.http import admin_login, exchange
+from tests.support.processes import BASE_DIR, PRODUCTION_ENV, checked, clean_environ, manage
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 ADMIN_USERNAME = "load-admin"
 ADMIN_PASSWORD = "load-admin-password-not-secret"
+
+
+def add_database_arguments(parser, name):
+    """Add --app1-url, --app2-url and --sqlite: the script's own films_<name>, books_<name>, var/<name>/."""
+    parser.add_argument("--app1-url", default=f"mysql://root@127.0.0.1:3306/films_{name}")
+    parser.add_argument("--app2-url", default=f"postgres://postgres@127.0.0.1:5432/books_{name}")
+    parser.add_argument("--sqlite", default=str(BASE_DIR / "var" / name / "users.sqlite3"))
+
+
+def exit_on_sigterm():
+    """Make a SIGTERM run the finally blocks (gunicorn and the proxies stopped), as Ctrl-C does."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
 
 def require_loopback(url):
@@ -43,22 +48,9 @@ def production_env(*, sqlite_path, app1_url, app2_url, **overrides):
         "DATABASE_URL": f"sqlite:///{Path(sqlite_path).resolve()}",
         "APP1_DATABASE_URL": require_loopback(app1_url),
         "APP2_DATABASE_URL": require_loopback(app2_url),
-        "GUNICORN_HOST": "127.0.0.1",
+        "GUNICORN_LOG_LEVEL": "warning",  # no start-up chatter; the access log (accesslog = "-") stays
     }
     return clean_environ(**{**settings, **overrides})
-
-
-def checked(result, what):
-    """Return the CompletedProcess's stdout, or stop with what failed and its stderr."""
-    if result.returncode != 0:
-        raise RuntimeError(f"{what} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
-    return result.stdout
-
-
-def module_json(module, *args, env, timeout):
-    """Run `python -m module args` with env; return the JSON object its last line prints."""
-    result = python("-m", module, *args, env=env, timeout=timeout)
-    return json.loads(checked(result, module).strip().splitlines()[-1])
 
 
 def prepare(env, *, collectstatic=True):
@@ -79,100 +71,13 @@ def create_admin(env, username=ADMIN_USERNAME, password=ADMIN_PASSWORD):
     checked(manage("demo_superuser", env=local), "demo_superuser")
 
 
-class Gunicorn:
-    """The production gunicorn (config/gunicorn.py), started and stopped on a free loopback port."""
-
-    def __init__(self, env, *, log_path, workers=2, port=None):
-        self.port = port or free_port()
-        self.env = {**env, "PORT": str(self.port), "WEB_CONCURRENCY": str(workers), "GUNICORN_LOG_LEVEL": "warning"}
-        self.log_path = Path(log_path)
-        self.process = None
-
-    def __enter__(self):
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        with self.log_path.open("w") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "-c", "python:config.gunicorn", "config.wsgi"],
-                cwd=BASE_DIR,
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        atexit.register(self.stop)
-        deadline = time.monotonic() + 30
-        while True:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited:\n{self.log_path.read_text()}")
-            with contextlib.suppress(OSError, http.client.HTTPException):
-                if self.get("/health/live/")[0] == 200:
-                    return self
-            if time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"gunicorn did not answer within 30 s:\n{self.log_path.read_text()}")
-            time.sleep(0.1)
-
-    def __exit__(self, *exc_info):
-        self.stop()
-
-    def stop(self):
-        """SIGTERM, then SIGKILL after 15 s; safe to call twice."""
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=5)
-
-    @property
-    def url(self):
-        return f"http://127.0.0.1:{self.port}"
-
-    def connection(self, timeout=10):
-        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
-
-    def get(self, path, headers=None, timeout=10):
-        """GET path on a new connection; return (status, body)."""
-        connection = self.connection(timeout)
-        try:
-            connection.request("GET", path, headers=headers or {})
-            response = connection.getresponse()
-            return response.status, response.read()
-        finally:
-            connection.close()
-
-
-def response_cookies(response):
-    """Return the cookies a response (or its headers) sets, as {name: value}."""
-    headers = getattr(response, "headers", response)
-    jar = http.cookies.SimpleCookie()
-    for header in headers.get_all("Set-Cookie") or []:
-        jar.load(header)
-    return {name: morsel.value for name, morsel in jar.items()}
-
-
-def cookie_header(cookies):
-    return "; ".join(f"{name}={value}" for name, value in cookies.items())
-
-
-CSRF_INPUT = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
-
-
-def admin_login(connection, username=ADMIN_USERNAME, password=ADMIN_PASSWORD):
-    """Log in through the admin's form over `connection`; return (status, cookies) — 302 means logged in."""
-    connection.request("GET", "/admin/login/")
-    response = connection.getresponse()
-    page = response.read()
-    cookies = response_cookies(response)
-    token = CSRF_INPUT.search(page)
-    if response.status != 200 or not token:
-        return response.status, cookies
-    body = urlencode(
-        {"csrfmiddlewaretoken": token.group(1).decode(), "username": username, "password": password, "next": "/admin/"}
-    )
-    headers = {"Cookie": cookie_header(cookies), "Content-Type": "application/x-www-form-urlencoded"}
-    connection.request("POST", "/admin/login/?next=/admin/", body=body, headers=headers)
-    response = connection.getresponse()
-    response.read()
-    return response.status, {**cookies, **response_cookies(response)}
+def admin_cookies(server):
+    """Log the admin in once on `server` (a Gunicorn); return the session's cookies, or stop."""
+    connection = server.connection()
+    try:
+        status, cookies = admin_login(partial(exchange, connection), ADMIN_USERNAME, ADMIN_PASSWORD)
+    finally:
+        connection.close()
+    if status != 302:
+        raise RuntimeError(f"admin login answered {status}, not 302")
+    return cookies

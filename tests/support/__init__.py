@@ -1,0 +1,1 @@
+"""Helpers the tests and the load scripts share, one module per kind of thing."""
