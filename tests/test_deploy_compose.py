@@ -158,5 +158,16 @@ def test_dockerfile_copies_paths_that_exist():
             assert (BASE_DIR / source).exists(), source
 
 
+def test_dockerignore_keeps_secrets_and_local_state_out_and_every_package_in():
+    ignored = {line.strip() for line in (BASE_DIR / ".dockerignore").read_text().splitlines()}
+    ignored.discard("")
+    assert {".env", ".venv", "var", ".git"} <= ignored
+    packages = {path.parent.name for path in BASE_DIR.glob("*/__init__.py")}
+    assert {"config", "routers", "authapp", "app1", "app2", "pages", "health", "demo", "tests"} <= packages
+    assert not packages & ignored
+    assert "templates" not in ignored
+    assert "docker" not in ignored
+
+
 def test_entrypoint_is_executable():
     assert (BASE_DIR / "docker" / "entrypoint.sh").stat().st_mode & 0o111
