@@ -80,7 +80,7 @@ for _database in DATABASES.values():
     # https://docs.djangoproject.com/en/5.2/ref/databases/#connection-pool
     # DB_POOL=true swaps persistent connections for a psycopg pool per worker on PostgreSQL
     # aliases (Django requires CONN_MAX_AGE=0 with it). Off: with sync workers it measured no
-    # faster (README, "Evidence: benchmark and fault drill"). The pool waits at most the
+    # faster (docs/evidence.md). The pool waits at most the
     # connect timeout for a connection, not psycopg_pool's 30 s, so a dead server stays a fast 503.
     if _database["ENGINE"] == "django.db.backends.postgresql" and env.bool("DB_POOL", default=False):
         _database["OPTIONS"]["pool"] = {
