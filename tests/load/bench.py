@@ -30,7 +30,7 @@ from tests.support.processes import checked, manage, module_json
 
 WRK_SCRIPT = Path(__file__).with_name("wrk_report.lua")
 CEILING = "/health/live/"
-# (label, path, logged in, the ratio to the ceiling the minimal app reached for such a page)
+# (label, path, logged in, the ratio to the ceiling a minimal Django app doing the same database work reached)
 PAGES = [
     ("ceiling: /health/live/", CEILING, False, None),
     ("home /", "/", False, 0.17),  # three databases, one query each
@@ -215,8 +215,8 @@ def main(argv=None):
     if len(results) > 1:
         print_comparison(results)
     print(
-        "\nratio = req/s / the ceiling's req/s in the same gunicorn; target = what the issue's minimal app "
-        "reached for such a page (! = below it); queries = per request, per alias (tests/load/queries.py)."
+        "\nratio = req/s / the ceiling's req/s in the same gunicorn; target = the ratio a minimal Django app doing "
+        "the same database work reached (! = below it); queries = per request, per alias (tests/load/queries.py)."
     )
     return 0
 
