@@ -1,8 +1,10 @@
 """The admin reads and writes each model on its own database, and lists related choices from theirs."""
 
 import pytest
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.models import LogEntry
+from django.contrib.auth.models import Group
 from django.db import connections
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -31,16 +33,29 @@ def errors_of(response):
     return response.context and response.context["adminform"].form.errors
 
 
+def registered_admins():
+    """Every ModelAdmin on admin.site and every inline it shows, as (admin, model) pairs."""
+    for model, model_admin in admin.site._registry.items():
+        yield model_admin, model
+        for inline_class in model_admin.inlines:
+            yield inline_class(model, admin.site), inline_class.model
+
+
 @pytest.mark.parametrize(
-    ("model", "alias"),
-    [(Director, "app1"), (Film, "app1"), (Author, "app2"), (Book, "app2"), (SharedUser, "default")],
+    ("model_admin", "model"),
+    [pytest.param(model_admin, model, id=type(model_admin).__name__) for model_admin, model in registered_admins()],
 )
-def test_registered_admin_agrees_with_the_router(model, alias, rf, admin_user):
-    model_admin = admin.site._registry[model]
+def test_every_registered_admin_and_inline_reads_where_settings_route_its_model(model_admin, model, rf, admin_user):
+    alias = settings.DATABASE_ROUTING[model._meta.app_label]  # the settings, not the router under test
     request = rf.get("/")
     request.user = admin_user
     assert getattr(model_admin, "using", None) in (alias, None)
     assert model_admin.get_queryset(request).db == alias
+
+
+def test_the_registry_holds_every_model_this_project_shows():
+    shown = {model for _, model in registered_admins()}
+    assert {Director, Film, Author, Book, SharedUser, Group} <= shown
 
 
 def test_form_choices_come_from_each_related_models_database(rf, admin_user):

@@ -56,10 +56,16 @@ def test_integrity_error_on_app2_leaves_no_partial_book():
 
 
 def test_on_commit_fires_for_its_own_alias_only(django_capture_on_commit_callbacks):
+    fired = []
     with (
-        django_capture_on_commit_callbacks(using="app1") as app1_callbacks,
-        django_capture_on_commit_callbacks(using="default") as default_callbacks,
+        django_capture_on_commit_callbacks(using="app1", execute=True) as app1_callbacks,
+        django_capture_on_commit_callbacks(using="default", execute=True) as default_callbacks,
     ):
-        transaction.on_commit(lambda: None, using="app1")
+        transaction.on_commit(lambda: fired.append("app1 committed"), using="app1")
+        # A callback registered in a block that rolls back is dropped with it.
+        with pytest.raises(RuntimeError), transaction.atomic(using="app1"):
+            transaction.on_commit(lambda: fired.append("app1 rolled back"), using="app1")
+            raise RuntimeError
+    assert fired == ["app1 committed"]
     assert len(app1_callbacks) == 1
     assert default_callbacks == []

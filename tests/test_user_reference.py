@@ -57,6 +57,19 @@ def test_joins_do_not_cross_databases(user):
         list(Film.objects.filter(added_by__username=user.username))
 
 
+@pytest.mark.parametrize(("model", "factory"), [(Film, FilmFactory), (Book, BookFactory)])
+def test_a_subquery_on_users_runs_on_the_outer_database_so_read_the_ids_first(model, factory):
+    """A queryset of users inside a filter becomes a subquery on MySQL or PostgreSQL, where no user table is."""
+    staff, other = SharedUserFactory(is_staff=True), SharedUserFactory()
+    kept = factory(added_by=staff)
+    factory(added_by=other)
+    # A savepoint: PostgreSQL refuses every later statement of a transaction that saw an error.
+    with pytest.raises(ProgrammingError, match="authapp_shareduser"), transaction.atomic(using=model.objects.db):
+        list(model.objects.filter(added_by__in=SharedUser.objects.filter(is_staff=True)))
+    staff_ids = list(SharedUser.objects.filter(is_staff=True).values_list("pk", flat=True))  # read on default
+    assert list(model.objects.filter(added_by__in=staff_ids)) == [kept]
+
+
 def test_deleting_a_user_clears_its_films_and_books(user):
     film = FilmFactory(added_by=user)
     book = BookFactory(added_by=user)
