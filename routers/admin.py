@@ -6,8 +6,14 @@ shared user lives in SQLite even when the film lives in MySQL), and bulk
 deletion from the changelist is pinned to `using` like single deletion is.
 """
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.actions import delete_selected
+from django.contrib.admin.utils import unquote
 from django.db import router
+from django.http import HttpResponseRedirect
+
+from .connectivity import describe
+from .references import ReferencesNotCleared, clear_references, count_references
 
 
 class MultiDBMixin:
@@ -60,3 +66,64 @@ class AddedByAdminMixin:
     def get_changeform_initial_data(self, request):
         """Suggest the signed-in user as the one adding the object."""
         return {"added_by": request.user.pk, **super().get_changeform_initial_data(request)}
+
+
+class ClearReferencesAdminMixin:
+    """Delete rows that other databases reference: say what loses its reference, clear it before locking.
+
+    The model's own delete() clears references too (routers.references), but the admin's delete
+    view runs it inside transaction.atomic() on the model's database, which on SQLite holds the
+    write lock for the whole view: the clearing happens here, before that transaction begins.
+    """
+
+    def get_deleted_objects(self, objs, request):
+        """On the confirmation page, say per database how many rows will lose their reference."""
+        deleted = super().get_deleted_objects(objs, request)
+        if request.POST.get("post") != "yes":  # the confirmation page, single or bulk, not the deletion
+            pks = [obj.pk for obj in objs]
+            for field, alias, rows in count_references(self.model, pks):
+                noun = field.model._meta.verbose_name if rows == 1 else field.model._meta.verbose_name_plural
+                database = describe(alias, where=False)
+                message = f'{rows} {noun} on {database} will have "{field.verbose_name}" set to empty.'
+                self.message_user(request, message, messages.WARNING)
+        return deleted
+
+    def delete_view(self, request, object_id, extra_context=None):
+        """Clear the object's references, then let Django's view delete it inside its transaction."""
+        if request.method == "POST" and request.POST.get("post") == "yes":
+            obj = self.get_object(request, unquote(object_id))
+            allowed = obj is not None and self.has_delete_permission(request, obj)
+            if allowed and self.failed_to_clear(request, [obj]):
+                return HttpResponseRedirect(request.get_full_path())
+        return super().delete_view(request, object_id, extra_context)
+
+    def delete_model(self, request, obj):
+        """Delete the object; delete_view cleared its references outside the transaction."""
+        obj.delete(references_cleared=True)
+
+    def get_actions(self, request):
+        """Make the bulk delete action clear references before it logs or deletes anything."""
+        actions = super().get_actions(request)
+        if "delete_selected" in actions:
+            _, name, description = actions["delete_selected"]
+            actions["delete_selected"] = (clear_then_delete_selected, name, description)
+        return actions
+
+    def failed_to_clear(self, request, objs):
+        """Clear the references to objs if Django will delete them; on failure, say why and return True."""
+        _, _, perms_needed, protected = self.get_deleted_objects(objs, request)
+        if perms_needed or protected:
+            return False  # Django refuses the deletion itself: nothing to clear
+        try:
+            clear_references(self.model, [obj.pk for obj in objs])
+        except ReferencesNotCleared as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return True
+        return False
+
+
+def clear_then_delete_selected(modeladmin, request, queryset):
+    """Django's delete_selected action, after the selection's references are cleared."""
+    if request.POST.get("post") and modeladmin.failed_to_clear(request, list(queryset)):
+        return None  # back to the changelist, which shows the error
+    return delete_selected(modeladmin, request, queryset)

@@ -226,9 +226,9 @@ def cross_database_relation_errors(field):
                 f"{name} relates {between} with on_delete={on_delete.__name__}: deleting a row "
                 f"of {target._meta.label} makes Django look for {model._meta.label} rows on "
                 f"'{target_alias}', where its table does not exist.",
-                hint="Use on_delete=models.DO_NOTHING with null=True, and clear the references before "
-                "deletion yourself: routers.references.clear_on_delete("
-                f"{model.__name__}._meta.get_field('{field.name}')) in the app's ready().",
+                hint="Use on_delete=models.DO_NOTHING with null=True, and let deleting a "
+                f"{target.__name__} clear the references first: routers.references.ClearReferencesMixin "
+                "on the model and ClearReferencesQuerySet behind its default manager.",
                 obj=field,
                 id="routers.E009",
             )

@@ -261,6 +261,33 @@ def test_deleting_a_user_in_the_admin_clears_their_films_and_books(admin_client)
     assert (film.added_by_id, book.added_by_id) == (None, None)
 
 
+def test_the_delete_confirmation_says_what_each_database_loses(admin_client):
+    user = SharedUserFactory()
+    FilmFactory.create_batch(2, added_by=user)
+    BookFactory(added_by=user)
+    response = admin_client.get(reverse("admin:authapp_shareduser_delete", args=[user.pk]))
+    expected = [
+        "2 films on 'app1' (MySQL) will have \"added by\" set to empty.",
+        "1 book on 'app2' (PostgreSQL) will have \"added by\" set to empty.",
+    ]
+    assert [str(message) for message in response.context["messages"]] == expected
+    assert "2 films on &#x27;app1&#x27; (MySQL) will have &quot;added by&quot; set to empty." in response.text
+
+
+def test_the_bulk_delete_confirmation_counts_the_whole_selection(admin_client):
+    users = SharedUserFactory.create_batch(3)
+    for user in users:
+        FilmFactory(added_by=user)
+    FilmFactory(added_by=SharedUserFactory())  # not selected: not counted
+    data = {"action": "delete_selected", "_selected_action": [user.pk for user in users]}
+    response = admin_client.post(reverse("admin:authapp_shareduser_changelist"), data)
+    assert response.status_code == 200  # the confirmation page, nothing deleted yet
+    assert [str(message) for message in response.context["messages"]] == [
+        "3 films on 'app1' (MySQL) will have \"added by\" set to empty."
+    ]
+    assert SharedUser.objects.filter(pk__in=[user.pk for user in users]).count() == 3
+
+
 def test_add_user_in_the_admin_lands_in_sqlite(admin_client):
     data = {"username": "newcomer", "password1": "a-long-Passphrase-42", "password2": "a-long-Passphrase-42"}
     data["usable_password"] = "true"

@@ -14,7 +14,7 @@ KIT = BASE_DIR / "routers"
 # Every top-level package of this project except the kit itself.
 PROJECT_PACKAGES = {"config", "authapp", "app1", "app2", "pages", "health", "demo", "tests"}
 
-# A shop that keeps its orders in a database of their own and its users in default.
+# A shop that keeps its orders in a database of their own and its customers (the user model) in default.
 SHOP = {
     "manage.py": """
         import sys
@@ -35,14 +35,16 @@ SHOP = {
             "django.contrib.sessions",
             "django.contrib.messages",
             "routers",
+            "accounts",
             "shop",
         ]
+        AUTH_USER_MODEL = "accounts.Customer"
         DATABASES = {
             "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": "users.sqlite3"},
             "orders": {"ENGINE": "django.db.backends.sqlite3", "NAME": "orders.sqlite3"},
         }
         DATABASE_ROUTING = {"admin": "default", "auth": "default", "contenttypes": "default",
-                            "sessions": "default", "shop": "orders"}
+                            "sessions": "default", "accounts": "default", "shop": "orders"}
         DATABASE_ROUTERS = ["routers.router.AppLabelRouter"]
         MIDDLEWARE = [
             "django.contrib.sessions.middleware.SessionMiddleware",
@@ -59,19 +61,19 @@ SHOP = {
             ]},
         }]
     """,
-    "shop/apps.py": """
-        from django.apps import AppConfig
+    "accounts/__init__.py": "",
+    "accounts/models.py": """
+        from django.contrib.auth.models import AbstractUser, UserManager
+
+        from routers.references import ClearReferencesMixin, ClearReferencesQuerySet
 
 
-        class ShopConfig(AppConfig):
-            name = "shop"
+        class CustomerManager(UserManager.from_queryset(ClearReferencesQuerySet)):
+            pass
 
-            def ready(self):
-                from routers.references import clear_on_delete
 
-                from .models import Order
-
-                clear_on_delete(Order._meta.get_field("placed_by"))
+        class Customer(ClearReferencesMixin, AbstractUser):
+            objects = CustomerManager()
     """,
     "shop/models.py": """
         from django.conf import settings
@@ -99,10 +101,10 @@ SHOP = {
 }
 DELETE_A_CUSTOMER = """
 import routers
-from django.contrib.auth.models import User
+from accounts.models import Customer
 from shop.models import Order
 
-user = User.objects.create(username="customer")
+user = Customer.objects.create(username="customer")
 order = Order.objects.create(placed_by=user)
 user.delete()
 order.refresh_from_db()
@@ -145,7 +147,7 @@ def shop(tmp_path_factory):
         assert result.returncode == 0, result.stderr
         return result.stdout
 
-    manage("makemigrations", "shop", "-v0")
+    manage("makemigrations", "accounts", "shop", "-v0")
     manage("migrate_all", "--noinput", "-v0")
     manage.root = root
     return manage
@@ -163,8 +165,8 @@ def test_migrate_all_creates_each_table_on_its_own_database_only(shop):
             return {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
 
     assert "shop_order" in tables("orders.sqlite3")
-    assert "auth_user" not in tables("orders.sqlite3")
-    assert "auth_user" in tables("users.sqlite3")
+    assert "accounts_customer" not in tables("orders.sqlite3")
+    assert "accounts_customer" in tables("users.sqlite3")
     assert "shop_order" not in tables("users.sqlite3")
     assert shop("migrate_all", "--check").count("up to date") == 2
 

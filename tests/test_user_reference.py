@@ -12,6 +12,7 @@ from app2.factories import BookFactory
 from app2.models import Book
 from authapp.factories import SharedUserFactory
 from authapp.models import SharedUser
+from routers.references import ReferencesNotCleared
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 
@@ -112,7 +113,7 @@ def test_no_dangling_ids_when_the_second_database_write_fails(user):
     # atomic() stands in for autocommit: the test's own transaction wraps everything here.
     with (
         mock.patch.object(QuerySet, "update", update_failing_on_app2),
-        pytest.raises(OperationalError),
+        pytest.raises(ReferencesNotCleared, match=r"app2\.Book\.added_by on 'app2' \(PostgreSQL\).*server closed"),
         transaction.atomic(using="default"),
     ):
         user.delete()
