@@ -1,0 +1,142 @@
+"""Find, and with --fix clear, references by id into another database that point at no row.
+
+Every ForeignKey whose model and target live on different databases is checked (found from the
+models). The referencing ids are read in batches from their index, in order, and each batch is
+looked up in one query on the target's database: memory stays constant and each side sees one
+query per batch, whatever the table sizes.
+
+It also reports a target table whose next id is at or below the highest id still referenced
+(after `flush` or a fresh database): a new row would take over those references. --fix moves the
+table's id sequence past them.
+"""
+
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError, connections, router, transaction
+
+from routers.connectivity import describe, redact
+from routers.references import BATCH_SIZE, bounded_lock_wait, cross_database_references
+
+# The next id a table hands out, and how to move it past `highest`, per engine.
+NEXT_ID_SQL = {
+    "sqlite": "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = %s), 0), "
+    "COALESCE((SELECT MAX({pk}) FROM {table}), 0)) + 1",
+    "postgresql": "SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END FROM {sequence}",
+    "mysql": "SELECT AUTO_INCREMENT FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = %s",
+}
+
+
+class Command(BaseCommand):
+    help = (
+        "Report references by id into another database that point at no row (exit 1 if any), and id "
+        "sequences that would hand referenced ids out again. --fix clears those ids and moves the sequences."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--fix", action="store_true", help="null the dangling ids and move the sequences")
+        parser.add_argument("--batch-size", type=int, default=BATCH_SIZE, help=f"ids per query (default {BATCH_SIZE})")
+
+    def handle(self, *args, fix, batch_size, **options):
+        needing_fix = []
+        for field in cross_database_references():
+            started = time.perf_counter()
+            try:
+                dangling_rows, dangling_ids, highest = self.check_field(field, batch_size, fix)
+                behind = self.check_sequence(field.related_model, highest, fix)
+            except DatabaseError as exc:
+                message = str(exc)
+                for alias in (router.db_for_read(field.model), router.db_for_read(field.related_model)):
+                    message = redact(alias, message)
+                raise CommandError(f"{label(field)}: {message.strip()}") from exc
+            verb = "cleared" if fix else "point at no row"
+            self.stdout.write(
+                f"{label(field)}: {dangling_rows} rows ({dangling_ids} ids) {verb}; highest id referenced: "
+                f"{'none' if highest is None else highest}; {time.perf_counter() - started:.2f} s"
+            )
+            if behind:
+                self.stdout.write(behind)
+            if (dangling_rows or behind) and not fix:
+                needing_fix.append(label(field))
+        if needing_fix:
+            raise CommandError(f"Run `manage.py references --fix` for {', '.join(needing_fix)}.")
+
+    def check_field(self, field, batch_size, fix):
+        """Walk the referencing ids in order, batch by batch; return (dangling rows, dangling ids, highest id)."""
+        model, target = field.model, field.related_model
+        alias, target_alias = router.db_for_read(model), router.db_for_read(target)
+        column = field.attname
+        referencing = model._base_manager.using(alias)
+        ids_in_order = referencing.exclude(**{column: None}).order_by(column).values_list(column, flat=True)
+        dangling_rows = dangling_ids = 0
+        last = highest = None
+        while True:
+            page = ids_in_order.filter(**{f"{column}__gt": last}) if last is not None else ids_in_order
+            batch = list(page.distinct()[:batch_size])
+            if not batch:
+                return dangling_rows, dangling_ids, highest
+            last = highest = batch[-1]
+            found = set(target._base_manager.using(target_alias).filter(pk__in=batch).values_list("pk", flat=True))
+            missing = [pk for pk in batch if pk not in found]
+            if missing:
+                dangling_ids += len(missing)
+                rows = referencing.filter(**{f"{column}__in": missing})
+                if fix:
+                    with transaction.atomic(using=alias), bounded_lock_wait(alias):
+                        dangling_rows += rows.update(**{column: None})
+                else:
+                    dangling_rows += rows.count()
+
+    def check_sequence(self, target, highest, fix):
+        """Say if target's next id is at or below `highest` (a referenced id); with fix, move it past."""
+        if highest is None:
+            return ""
+        alias = router.db_for_write(target)
+        next_id = next_id_of(target, alias)
+        if next_id is None or next_id > highest:
+            return ""
+        where = f"{target._meta.label} on {describe(alias, where=False)}"
+        if not fix:
+            return f"  {where}: the next new row gets id {next_id}, which is still referenced (up to {highest})."
+        move_past(target, alias, highest)
+        return f"  {where}: ids now start after {highest}."
+
+
+def label(field):
+    """e.g. "app1.Film.added_by -> authapp.SharedUser"."""
+    return f"{field.model._meta.label}.{field.name} -> {field.related_model._meta.label}"
+
+
+def next_id_of(model, alias):
+    """Return the id the alias's table for model hands out next, or None for an engine we cannot ask."""
+    connection = connections[alias]
+    table, pk = model._meta.db_table, model._meta.pk.column
+    sql = NEXT_ID_SQL.get(connection.vendor)
+    if sql is None:
+        return None
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [table, pk])
+            (sequence,) = cursor.fetchone()
+            cursor.execute(sql.format(sequence=sequence))
+        elif connection.vendor == "sqlite":
+            cursor.execute(sql.format(pk=quote(pk), table=quote(table)), [table])
+        else:
+            cursor.execute(sql, [table])
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def move_past(model, alias, highest):
+    """Make the alias's table for model hand out ids above `highest` from now on."""
+    connection = connections[alias]
+    table, pk = model._meta.db_table, model._meta.pk.column
+    with transaction.atomic(using=alias), connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("DELETE FROM sqlite_sequence WHERE name = %s", [table])
+            cursor.execute("INSERT INTO sqlite_sequence (name, seq) VALUES (%s, %s)", [table, highest])
+        elif connection.vendor == "postgresql":
+            cursor.execute("SELECT setval(pg_get_serial_sequence(%s, %s), %s)", [table, pk, highest])
+        elif connection.vendor == "mysql":
+            cursor.execute(f"ALTER TABLE {connection.ops.quote_name(table)} AUTO_INCREMENT = {int(highest) + 1}")
