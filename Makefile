@@ -1,6 +1,6 @@
 # One Django site, three databases. `make help` lists the targets.
 .DEFAULT_GOAL := help
-.PHONY: help install system-deps browser bench-deps databases migrate routes migrate-check demo-fixtures seed superuser run serve up down test bench drill lint format migrations-check check clean
+.PHONY: help install system-deps browser bench-deps databases migrate routes migrate-check references demo-fixtures seed superuser run serve up down test bench drill references-scale lint format migrations-check check clean
 
 PYTHON ?= python3
 # The image sets VENV=/opt/venv, so `make test` runs inside the compose stack too.
@@ -45,6 +45,9 @@ routes: install ## Print where each model is read, written and migrated (never c
 
 migrate-check: install ## Fail if any alias has unapplied migrations (for deploy pipelines)
 	$(MANAGE) migrate_all --check
+
+references: install ## Report ids that point into another database at no row (exit 1); `manage.py references --fix` clears them
+	$(MANAGE) references
 
 demo-fixtures: migrate ## Load the small demo fixtures, each into its own database (overwrites rows with their ids)
 	$(MANAGE) loaddata demo --database=default
@@ -97,6 +100,9 @@ bench: install bench-deps ## Benchmark the pages with wrk under production gunic
 
 drill: install ## Fault drill: MySQL, then PostgreSQL cut off under load, SQLite under concurrent writes; print the table
 	$(BIN)/python -m tests.load.drill $(DRILL_ARGS)
+
+references-scale: install ## Time `manage.py references` and `--fix` at 100,000 films and books (the bench's databases)
+	$(BIN)/python -m tests.load.references_scale
 
 lint: install ## Ruff: lint and formatting
 	$(BIN)/ruff check .

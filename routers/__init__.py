@@ -7,7 +7,8 @@ It imports nothing else of this project. To use it:
     DATABASE_ROUTERS = ["routers.router.AppLabelRouter"]
 
 router.py routes by app label; admin.py holds the admin bases; checks.py the routing checks;
-references.py keeps cross-database user references clean; connectivity.py names an alias
-without leaking its password; management/commands/ holds routes, migrate_all,
-create_databases and wait_for_databases.
+references.py clears references by id from other databases before a referenced row is deleted
+(ClearReferencesMixin, ClearReferencesQuerySet); connectivity.py names an alias without leaking
+its password; management/commands/ holds routes, migrate_all, references, create_databases and
+wait_for_databases.
 """
