@@ -1,10 +1,10 @@
 from django.contrib.auth.models import AbstractUser, UserManager
 
-from routers.references import ClearReferencesMixin, ClearReferencesQuerySet
+from routers.references import ClearReferencesMixin, ClearReferencesQuerySet, RoutedNaturalKeyMixin
 
 
-class SharedUserManager(UserManager.from_queryset(ClearReferencesQuerySet)):
-    """Django's UserManager, whose querysets clear films' and books' references before deleting users."""
+class SharedUserManager(RoutedNaturalKeyMixin, UserManager.from_queryset(ClearReferencesQuerySet)):
+    """Django's UserManager: deleting clears films' and books' references first; natural keys read default."""
 
 
 class SharedUser(ClearReferencesMixin, AbstractUser):

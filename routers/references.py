@@ -127,3 +127,17 @@ class ClearReferencesMixin:
         if not references_cleared:
             clear_references(type(self), [self.pk])
         return super().delete(using=using, keep_parents=keep_parents)
+
+
+class RoutedNaturalKeyMixin:
+    """A manager mixin: get_by_natural_key() reads where the router reads the model.
+
+    loaddata --database=app1 resolves a film's natural key for its user with
+    `User._default_manager.db_manager("app1").get_by_natural_key(...)`: on MySQL, which has no
+    user table. The user lives where the router says, whatever database is being loaded.
+    """
+
+    def get_by_natural_key(self, *key):
+        """Look the key up on the model's own database."""
+        home = self.db_manager(router.db_for_read(self.model))
+        return super(RoutedNaturalKeyMixin, home).get_by_natural_key(*key)
