@@ -16,12 +16,15 @@ registry; they never connect to a server, so they work while a database is down.
   routers.E008  A cross-database foreign key has a database constraint.
   routers.E009  A cross-database foreign key has an on_delete other than DO_NOTHING.
   routers.E010  A many-to-many crosses databases (its join table cannot).
+  routers.W002  Deleting the target of a cross-database foreign key would not clear the references.
 """
 
 from django.apps import apps
 from django.conf import settings
 from django.core import checks
 from django.db import connections, models, router
+
+from .references import ClearReferencesMixin, ClearReferencesQuerySet
 
 TAG = "routing"
 
@@ -198,7 +201,8 @@ def cross_database_relation_errors(field):
             )
         ]
     errors = []
-    if not relation_allowed(model, source_alias, target, target_alias):
+    allowed = relation_allowed(model, source_alias, target, target_alias)
+    if not allowed:
         errors.append(
             checks.Error(
                 f"{name} relates {between}, and the router's allow_relation() refuses that pair: "
@@ -233,7 +237,24 @@ def cross_database_relation_errors(field):
                 id="routers.E009",
             )
         )
+    if allowed and not clears_references(target):  # a refused relation (E007) needs no clearing
+        errors.append(
+            checks.Warning(
+                f"{name} relates {between}, but deleting a {target._meta.label} does not clear the "
+                f"references to it on '{source_alias}': they would point at no row.",
+                hint=f"Give {target.__name__} routers.references.ClearReferencesMixin, and a default manager "
+                "built on ClearReferencesQuerySet (Manager.from_queryset).",
+                obj=field,
+                id="routers.W002",
+            )
+        )
     return errors
+
+
+def clears_references(model):
+    """Return True if deleting rows of model, one or by queryset, clears references to them first."""
+    queryset_class = getattr(model._default_manager, "_queryset_class", models.QuerySet)
+    return issubclass(model, ClearReferencesMixin) and issubclass(queryset_class, ClearReferencesQuerySet)
 
 
 def relation_allowed(model, model_alias, target, target_alias):

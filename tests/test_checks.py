@@ -18,6 +18,7 @@ from app2.models import Author, Book
 from authapp.models import SharedUser
 from routers import checks
 from routers.admin import MultiDBTabularInline
+from routers.references import ClearReferencesMixin, ClearReferencesQuerySet
 from tests.support.routing import routers_first, routing
 
 
@@ -210,7 +211,9 @@ def relation_errors(isolated):
 def user_stand_in():
     """The shared user's label (authapp.SharedUser), which AppLabelRouter lets any database reference."""
 
-    class SharedUser(models.Model):
+    class SharedUser(ClearReferencesMixin, models.Model):
+        objects = ClearReferencesQuerySet.as_manager()
+
         class Meta:
             app_label = "authapp"
 
@@ -229,6 +232,25 @@ def test_allowed_cross_database_reference_is_silent():
                 app_label = "app1"
 
         assert relation_errors(isolated) == []
+
+
+def test_w002_deleting_the_target_would_not_clear_the_references():
+    with isolate_apps(*ISOLATED) as isolated:
+
+        class SharedUser(models.Model):  # the user model, without the kit's delete
+            class Meta:
+                app_label = "authapp"
+
+        class Reel(models.Model):
+            added_by = models.ForeignKey(SharedUser, models.DO_NOTHING, db_constraint=False, null=True)
+
+            class Meta:
+                app_label = "app1"
+
+        (warning,) = relation_errors(isolated)
+    assert warning.id == "routers.W002"
+    assert "deleting a authapp.SharedUser does not clear the references to it on 'app1'" in warning.msg
+    assert "ClearReferencesMixin" in warning.hint
 
 
 def test_e007_relation_the_router_refuses():
