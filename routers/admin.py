@@ -74,6 +74,7 @@ class ClearReferencesAdminMixin:
     The model's own delete() clears references too (routers.references), but the admin's delete
     view runs it inside transaction.atomic() on the model's database, which on SQLite holds the
     write lock for the whole view: the clearing happens here, before that transaction begins.
+    For models with routers.references.ClearReferencesMixin.
     """
 
     def get_deleted_objects(self, objs, request):
