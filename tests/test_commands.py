@@ -58,8 +58,10 @@ def test_create_databases_creates_then_reports_existing(scratch_databases, tmp_p
         assert cursor.fetchone() == ("utf8mb4",)
 
 
-def test_create_databases_names_the_unreachable_alias_without_the_password():
-    result = manage("create_databases", env=local_environ(APP1_DATABASE_URL=UNREACHABLE_MYSQL))
+def test_create_databases_names_the_unreachable_alias_without_the_password(tmp_path):
+    # default comes first: a throwaway file, so the run never creates the developer's users database.
+    users = f"sqlite:///{tmp_path / 'users.sqlite3'}"
+    result = manage("create_databases", env=local_environ(DATABASE_URL=users, APP1_DATABASE_URL=UNREACHABLE_MYSQL))
     assert result.returncode == 1
     assert "Database 'app1' (MySQL at 127.0.0.1:1) is unreachable" in result.stderr
     assert "hunter2" not in result.stderr + result.stdout
