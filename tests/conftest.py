@@ -1,5 +1,7 @@
 """Fixtures shared by the suite; every test runs against the real SQLite, MySQL and PostgreSQL."""
 
+from pathlib import Path
+
 import pytest
 from django.db import connections
 
@@ -9,8 +11,18 @@ from tests.support.processes import PRODUCTION_ENV, clean_environ, manage
 
 
 @pytest.fixture(scope="session")
-def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, django_db_blocker):
-    """Fail (never skip) before creating test databases when a server is unreachable."""
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, django_db_blocker, tmp_path_factory):
+    """Put a SQLite test database in a file; fail (never skip) when a server is unreachable."""
+    # Django's default SQLite test database lives in memory, where journal_mode=WAL is ignored and the
+    # busy timeout never waits on another connection: the tests would not run the settings that ship.
+    # pytest's base temporary directory is new for every run (and every xdist worker), so two runs
+    # never share the file, a crashed run's file (and its -wal) is never opened again, and pytest
+    # removes it a few runs later.
+    for settings_dict in connections.settings.values():
+        if settings_dict["ENGINE"] == "django.db.backends.sqlite3" and not settings_dict["TEST"].get("NAME"):
+            settings_dict["TEST"]["NAME"] = str(
+                tmp_path_factory.getbasetemp() / f"test_{Path(settings_dict['NAME']).name}"
+            )
     with django_db_blocker.unblock():
         for alias in connections:
             try:

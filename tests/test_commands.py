@@ -10,6 +10,7 @@ from django.test import override_settings
 from authapp.models import SharedUser
 from tests.support.commands import command_output
 from tests.support.databases import drop_database, throwaway_name
+from tests.support.engines import described
 from tests.support.processes import local_environ, manage, python
 
 UNREACHABLE_MYSQL = "mysql://root:hunter2-secret@127.0.0.1:1/films"
@@ -19,9 +20,10 @@ UNREACHABLE_MYSQL = "mysql://root:hunter2-secret@127.0.0.1:1/films"
 def scratch_databases(monkeypatch, tmp_path):
     """Point every alias at a database no other test uses; the server databases are dropped afterwards."""
     names = {
-        "default": str(tmp_path / "sub" / "users.sqlite3"),
-        "app1": throwaway_name("app1", "scratch"),
-        "app2": throwaway_name("app2", "scratch"),
+        alias: str(tmp_path / "sub" / "users.sqlite3")
+        if connections[alias].vendor == "sqlite"
+        else throwaway_name(alias, "scratch")
+        for alias in ("default", "app1", "app2")
     }
     originals = {alias: connections[alias] for alias in names}  # the test's own, set aside
     for alias, name in names.items():
@@ -31,29 +33,35 @@ def scratch_databases(monkeypatch, tmp_path):
     for alias, original in originals.items():
         connections[alias].close()
         connections[alias] = original
-    drop_database("app1", names["app1"])
-    drop_database("app2", names["app2"])
+    for alias, name in names.items():
+        if connections[alias].vendor != "sqlite":
+            drop_database(alias, name)
 
 
 @pytest.mark.django_db(databases="__all__")
 def test_create_databases_creates_then_reports_existing(scratch_databases, tmp_path):
-    films, books = scratch_databases["app1"], scratch_databases["app2"]
     first = command_output("create_databases")
-    assert f"'app1' (MySQL at 127.0.0.1:3306): database '{films}' created" in first
-    assert f"'app2' (PostgreSQL at 127.0.0.1:5432): database '{books}' created" in first
-    assert (tmp_path / "sub").is_dir()  # SQLite needs the directory for the file and its WAL files
     second = command_output("create_databases")
-    assert f"database '{films}' exists" in second
-    assert f"database '{books}' exists" in second
+    for alias, name in scratch_databases.items():
+        if connections[alias].vendor == "sqlite":
+            # SQLite creates the file itself; it needs the directory (for the file and its WAL files).
+            assert f"{described(alias)}: file will be created by migrate" in first
+            assert (tmp_path / "sub").is_dir()
+        else:
+            assert f"{described(alias)}: database '{name}' created" in first
+            assert f"{described(alias)}: database '{name}' exists" in second
     with connections["app1"]._nodb_cursor() as cursor:
         cursor.execute(
-            "SELECT DEFAULT_CHARACTER_SET_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME=%s", [films]
+            "SELECT DEFAULT_CHARACTER_SET_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME=%s",
+            [scratch_databases["app1"]],
         )
         assert cursor.fetchone() == ("utf8mb4",)
 
 
-def test_create_databases_names_the_unreachable_alias_without_the_password():
-    result = manage("create_databases", env=local_environ(APP1_DATABASE_URL=UNREACHABLE_MYSQL))
+def test_create_databases_names_the_unreachable_alias_without_the_password(tmp_path):
+    # default comes first: a throwaway file, so the run never creates the developer's users database.
+    users = f"sqlite:///{tmp_path / 'users.sqlite3'}"
+    result = manage("create_databases", env=local_environ(DATABASE_URL=users, APP1_DATABASE_URL=UNREACHABLE_MYSQL))
     assert result.returncode == 1
     assert "Database 'app1' (MySQL at 127.0.0.1:1) is unreachable" in result.stderr
     assert "hunter2" not in result.stderr + result.stdout

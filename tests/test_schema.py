@@ -61,19 +61,3 @@ def test_content_types_and_permissions_for_every_model_live_in_default():
     assert {("app1", "film"), ("app1", "director"), ("app2", "book"), ("app2", "author")} <= labels
     assert Permission.objects.filter(codename="add_film").exists()
     assert ContentType.objects.db == "default"
-
-
-def test_mysql_tables_use_utf8mb4_and_strict_mode():
-    with connections["app1"].cursor() as cursor:
-        cursor.execute("SELECT @@sql_mode, @@character_set_database")
-        sql_mode, charset = cursor.fetchone()
-    assert "STRICT_TRANS_TABLES" in sql_mode
-    assert charset == "utf8mb4"
-
-
-def test_sqlite_options():
-    """IMMEDIATE transactions and a busy timeout: concurrent writers wait instead of failing."""
-    options = connections["default"].settings_dict["OPTIONS"]
-    assert options["transaction_mode"] == "IMMEDIATE"
-    assert options["timeout"] >= 5
-    assert "journal_mode=WAL" in options["init_command"]
