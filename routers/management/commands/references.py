@@ -23,6 +23,7 @@ NEXT_ID_SQL = {
     "sqlite": "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = %s), 0), "
     "COALESCE((SELECT MAX({pk}) FROM {table}), 0)) + 1",
     "postgresql": "SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END FROM {sequence}",
+    # MySQL 8 caches this for information_schema_stats_expiry (a day): pages/row_counts.py sets it to 0.
     "mysql": "SELECT AUTO_INCREMENT FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = %s",
 }
 
@@ -46,7 +47,7 @@ class Command(BaseCommand):
                 behind = self.check_sequence(field.related_model, highest, fix)
             except DatabaseError as exc:
                 message = str(exc)
-                for alias in (router.db_for_read(field.model), router.db_for_read(field.related_model)):
+                for alias in (router.db_for_write(field.model), router.db_for_write(field.related_model)):
                     message = redact(alias, message)
                 raise CommandError(f"{label(field)}: {message.strip()}") from exc
             verb = "cleared" if fix else "point at no row"
@@ -64,7 +65,8 @@ class Command(BaseCommand):
     def check_field(self, field, batch_size, fix):
         """Walk the referencing ids in order, batch by batch; return (dangling rows, dangling ids, highest id)."""
         model, target = field.model, field.related_model
-        alias, target_alias = router.db_for_read(model), router.db_for_read(target)
+        # The databases rows are written to, never a replica: a lagging copy would show false dangling ids.
+        alias, target_alias = router.db_for_write(model), router.db_for_write(target)
         column = field.attname
         referencing = model._base_manager.using(alias)
         ids_in_order = referencing.exclude(**{column: None}).order_by(column).values_list(column, flat=True)
