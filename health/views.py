@@ -16,6 +16,7 @@ from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 
 from routers.connectivity import VENDOR_NAMES, describe, redact
+from routers.replicas import is_replica
 
 logger = logging.getLogger(__name__)
 
@@ -49,8 +50,16 @@ def health(request):
     aliases = list(connections)
     with ThreadPoolExecutor(max_workers=len(aliases), thread_name_prefix="health") as pool:
         results = dict(zip(aliases, pool.map(check_alias, aliases), strict=True))
-    down = [alias for alias, result in results.items() if result["status"] != "ok"]
-    body = {"status": "unavailable" if down else "ok", "unavailable": down, "databases": results}
+    failing = [alias for alias, result in results.items() if result["status"] != "ok"]
+    # A replica down costs speed, not service: its reads go to the primary.
+    degraded = [alias for alias in failing if is_replica(alias)]
+    down = [alias for alias in failing if alias not in degraded]
+    body = {
+        "status": "unavailable" if down else "degraded" if degraded else "ok",
+        "unavailable": down,
+        "degraded": degraded,
+        "databases": results,
+    }
     return JsonResponse(body, status=503 if down else 200)
 
 

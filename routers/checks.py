@@ -17,6 +17,7 @@ registry; they never connect to a server, so they work while a database is down.
   routers.E009  A cross-database foreign key has an on_delete other than DO_NOTHING.
   routers.E010  A many-to-many crosses databases (its join table cannot).
   routers.W002  Deleting the target of a cross-database foreign key would not clear the references.
+  routers.E011  DATABASE_REPLICAS names an alias that is not in DATABASES, or an app is routed to a replica.
 """
 
 from django.apps import apps
@@ -25,6 +26,7 @@ from django.core import checks
 from django.db import connections, models, router
 
 from .references import ClearReferencesMixin, ClearReferencesQuerySet
+from .replicas import primary_of, primary_only
 
 TAG = "routing"
 
@@ -111,28 +113,64 @@ def check_migrate_aliases(app_configs=None, **kwargs):
 def check_read_write_aliases(app_configs=None, **kwargs):
     """Every model is read from and written to the alias it migrates on."""
     errors = []
-    for model in installed_models(app_configs):
-        aliases = migrate_aliases(model)
-        if len(aliases) != 1:
-            continue  # E002 or E003 already says why.
-        (home,) = aliases
-        for action, method, check_id in (
-            ("read from", "db_for_read", "routers.E004"),
-            ("written to", "db_for_write", "routers.E005"),
-        ):
-            alias = getattr(router, method)(model)
-            if alias != home:
+    with primary_only():  # a replica serving reads is not a mistake (and asking it would connect)
+        for model in installed_models(app_configs):
+            errors.extend(read_write_errors(model))
+    return errors
+
+
+def read_write_errors(model):
+    """Return E004/E005 for one model read or written away from the alias it migrates on."""
+    aliases = migrate_aliases(model)
+    if len(aliases) != 1:
+        return []  # E002 or E003 already says why.
+    (home,) = aliases
+    errors = []
+    for action, method, check_id in (
+        ("read from", "db_for_read", "routers.E004"),
+        ("written to", "db_for_write", "routers.E005"),
+    ):
+        alias = getattr(router, method)(model)
+        if alias != home:
+            errors.append(
+                checks.Error(
+                    f"{model._meta.label} is {action} '{alias}' but migrates on '{home}': "
+                    f"'{alias}' has no such table, or a stale copy of it.",
+                    hint=f"Make the router's {method}() return '{home}' for app "
+                    f"'{model._meta.app_label}' (a router that returns None defers to the next "
+                    "router, then to the instance hint, then to 'default').",
+                    obj=model,
+                    id=check_id,
+                )
+            )
+    return errors
+
+
+def check_replicas(app_configs=None, **kwargs):
+    """Every alias DATABASE_REPLICAS names exists, and no app is routed (written) to a replica."""
+    errors = []
+    for primary, aliases in getattr(settings, "DATABASE_REPLICAS", {}).items():
+        for alias in [primary, *aliases]:
+            if alias not in settings.DATABASES:
                 errors.append(
                     checks.Error(
-                        f"{model._meta.label} is {action} '{alias}' but migrates on '{home}': "
-                        f"'{alias}' has no such table, or a stale copy of it.",
-                        hint=f"Make the router's {method}() return '{home}' for app "
-                        f"'{model._meta.app_label}' (a router that returns None defers to the next "
-                        "router, then to the instance hint, then to 'default').",
-                        obj=model,
-                        id=check_id,
+                        f"DATABASE_REPLICAS names alias '{alias}', which is not in DATABASES.",
+                        hint=f"Add '{alias}' to DATABASES or remove it from DATABASE_REPLICAS.",
+                        obj="settings.DATABASE_REPLICAS",
+                        id="routers.E011",
                     )
                 )
+    for app_label, alias in getattr(settings, "DATABASE_ROUTING", {}).items():
+        if primary_of(alias) != alias:
+            errors.append(
+                checks.Error(
+                    f"DATABASE_ROUTING sends app '{app_label}' to '{alias}', a replica of "
+                    f"'{primary_of(alias)}': its writes would fail on a read-only server.",
+                    hint=f"Route '{app_label}' to '{primary_of(alias)}'; its reads go to the replicas by themselves.",
+                    obj="settings.DATABASE_ROUTING",
+                    id="routers.E011",
+                )
+            )
     return errors
 
 
@@ -270,4 +308,5 @@ ALL = [
     check_read_write_aliases,
     check_admin_using,
     check_cross_database_relations,
+    check_replicas,
 ]

@@ -4,9 +4,15 @@ Routes reads, writes and migrations by app label, for Django's own apps too, so
 nothing falls back to the instance hint or to "default" by accident. Relations
 are allowed within one database, and to the user model (AUTH_USER_MODEL) from
 any database; relations between two other databases are refused.
+
+An alias with replicas (settings.DATABASE_REPLICAS) has its reads spread over them
+when that is safe (routers/replicas.py); a replica counts as its primary for
+relations, and nothing migrates on it.
 """
 
 from django.conf import settings
+
+from . import replicas
 
 
 class AppLabelRouter:
@@ -18,12 +24,16 @@ class AppLabelRouter:
         self.cross_database_models = {settings.AUTH_USER_MODEL.lower()}
 
     def db_for_read(self, model, **hints):
-        """Read a model from its app's alias; None (no opinion) for unknown apps."""
-        return self.route_app_labels.get(model._meta.app_label)
+        """Read a model from its app's alias or one of its replicas; None (no opinion) for unknown apps."""
+        alias = self.route_app_labels.get(model._meta.app_label)
+        return alias and replicas.read_alias(alias)
 
     def db_for_write(self, model, **hints):
         """Write a model to its app's alias; None (no opinion) for unknown apps."""
-        return self.route_app_labels.get(model._meta.app_label)
+        alias = self.route_app_labels.get(model._meta.app_label)
+        if alias:
+            replicas.pin(alias)  # this context's later reads must see the write
+        return alias
 
     def allow_relation(self, obj1, obj2, **hints):
         """Allow relations within one database and to the shared user from any."""
@@ -32,6 +42,7 @@ class AppLabelRouter:
         db2 = obj2._state.db or self.route_app_labels.get(obj2._meta.app_label)
         if db1 is None or db2 is None:
             return None
+        db1, db2 = replicas.primary_of(db1), replicas.primary_of(db2)  # a replica is its primary's data
         if db1 == db2:
             return True
         return obj1._meta.label_lower in self.cross_database_models or (
@@ -39,7 +50,9 @@ class AppLabelRouter:
         )
 
     def allow_migrate(self, db, app_label, model_name=None, **hints):
-        """Create each app's tables on its own alias and nowhere else."""
+        """Create each app's tables on its own alias and nowhere else (never on a replica)."""
+        if replicas.is_replica(db):
+            return False
         alias = self.route_app_labels.get(app_label)
         if alias is None:
             return None

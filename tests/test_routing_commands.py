@@ -35,6 +35,7 @@ def test_routes_json():
         "model": "app2.Book_authors",
         "app": "app2",
         "read": "app2",
+        "replicas": [],
         "write": "app2",
         "migrate": ["app2"],
         "engine": "PostgreSQL",

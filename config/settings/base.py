@@ -39,6 +39,19 @@ DATABASES = {
     "app2": env.db_url("APP2_DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/books"),
 }
 
+# https://docs.djangoproject.com/en/5.2/topics/db/multi-db/#an-example (primary and replicas)
+# Streaming replicas of app2 (PostgreSQL), comma-separated URLs: app2_replica, app2_replica_2, ...
+# Empty (the default): no replica, every read on app2. routers/replicas.py decides each read.
+DATABASE_REPLICAS = {"app2": []}
+for _number, _url in enumerate(env.list("APP2_REPLICA_URLS", default=[]), start=1):
+    _alias = "app2_replica" if _number == 1 else f"app2_replica_{_number}"
+    # MIRROR: the test run reads the primary's test database through this alias, creating none.
+    DATABASES[_alias] = {**env.db_url_config(_url), "TEST": {"MIRROR": "app2"}}
+    DATABASE_REPLICAS["app2"].append(_alias)
+# A replica further behind than this (seconds) is skipped; a client's own writes older than this
+# are on every replica that is not skipped, so this is also how long read-your-writes lasts.
+REPLICA_MAX_LAG = env.float("DB_REPLICA_MAX_LAG", default=5)
+
 # Per-engine options a careful engineer sets; applied by engine, so any alias may move.
 ENGINE_OPTIONS = {
     # https://docs.djangoproject.com/en/5.2/ref/databases/#sqlite-init-command
@@ -153,8 +166,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    # Last, so it sees the view's exception first: a database that is down gives a 503 naming it.
+    # Sees a view's exception right after ReadReplicaMiddleware: a database that is down gives a 503 naming it.
     "health.middleware.DatabaseUnavailableMiddleware",
+    # Last, so it sees a view's exception first: a read a dead replica broke is run again on the primary.
+    "routers.middleware.ReadReplicaMiddleware",
 ]
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 
 from routers.connectivity import DatabaseUnreachable, describe, ensure_server
+from routers.replicas import primaries
 
 EXISTS_SQL = {
     "mysql": "SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = %s",
@@ -23,7 +24,7 @@ class Command(BaseCommand):
     help = "Create the database of every alias in DATABASES if it does not exist (never drops)."
 
     def handle(self, *args, **options):
-        for alias in connections:
+        for alias in primaries():  # a replica gets its databases from its primary
             self.stdout.write(f"{describe(alias)}: {self.create(alias)}")
 
     def create(self, alias):

@@ -10,6 +10,7 @@ from django.db import connections
 from django.db.migrations.executor import MigrationExecutor
 
 from routers.connectivity import describe, redact
+from routers.replicas import primaries, primary_of
 
 
 class Command(BaseCommand):
@@ -32,7 +33,8 @@ class Command(BaseCommand):
         if check_unapplied:
             self.check_unapplied()
             return
-        aliases = list(connections)
+        self.say_replicas_skipped()
+        aliases = primaries()
         for done, alias in enumerate(aliases):
             self.stdout.write(self.style.MIGRATE_HEADING(f"Migrating {describe(alias)}"))
             try:
@@ -55,10 +57,17 @@ class Command(BaseCommand):
                     f"Not attempted: {', '.join(aliases[done + 1 :]) or 'none'}."
                 ) from exc
 
+    def say_replicas_skipped(self):
+        """Name the replica aliases left out: each is a copy of its primary, which migration reaches."""
+        for alias in connections:
+            if alias not in primaries():
+                self.stdout.write(f"Skipping {describe(alias)}: a replica of '{primary_of(alias)}'.")
+
     def check_unapplied(self):
         """Report the unapplied migrations of every alias; raise CommandError unless all are up to date."""
         behind, unknown = [], []
-        for alias in connections:
+        self.say_replicas_skipped()
+        for alias in primaries():
             connection = connections[alias]
             try:
                 executor = MigrationExecutor(connection)

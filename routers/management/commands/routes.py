@@ -8,6 +8,7 @@ from django.db import connections, router
 
 from routers.checks import migrate_aliases
 from routers.connectivity import VENDOR_NAMES
+from routers.replicas import primary_only, replicas_of
 
 COLUMNS = ("model", "app", "read", "write", "migrate", "engine")
 
@@ -22,21 +23,24 @@ def engine(alias):
 
 def routes():
     """Return one dict per installed model, many-to-many tables included, in INSTALLED_APPS order."""
-    rows = []
-    for model in apps.get_models(include_auto_created=True):
-        migrate = migrate_aliases(model)
-        write = router.db_for_write(model)
-        rows.append(
-            {
-                "model": model._meta.label,
-                "app": model._meta.app_label,
-                "read": router.db_for_read(model),
-                "write": write,
-                "migrate": migrate,
-                "engine": engine(migrate[0] if len(migrate) == 1 else write),
-            }
-        )
-    return rows
+    with primary_only():  # the primary each model is read from; which replica serves a read varies
+        return [route(model) for model in apps.get_models(include_auto_created=True)]
+
+
+def route(model):
+    """Return where model is read (and from which replicas), written and migrated."""
+    migrate = migrate_aliases(model)
+    write = router.db_for_write(model)
+    read = router.db_for_read(model)
+    return {
+        "model": model._meta.label,
+        "app": model._meta.app_label,
+        "read": read,
+        "replicas": replicas_of(read),
+        "write": write,
+        "migrate": migrate,
+        "engine": engine(migrate[0] if len(migrate) == 1 else write),
+    }
 
 
 class Command(BaseCommand):
@@ -56,7 +60,14 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(rows, indent=2))
             return
         cells = [
-            [*(row[column] for column in COLUMNS[:4]), ", ".join(row["migrate"]) or "(none)", row["engine"]]
+            [
+                row["model"],
+                row["app"],
+                " + ".join([row["read"], *row["replicas"]]),  # e.g. "app2 + app2_replica"
+                row["write"],
+                ", ".join(row["migrate"]) or "(none)",
+                row["engine"],
+            ]
             for row in rows
         ]
         header = [column.upper() for column in COLUMNS]

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, connections
 
 from routers.connectivity import describe, redact
+from routers.replicas import primaries
 
 
 class Command(BaseCommand):
@@ -20,7 +21,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, timeout, interval, **options):
         deadline = time.monotonic() + timeout
-        for alias in connections:
+        for alias in primaries():  # the site serves reads from the primary while a replica is down
             self.wait(alias, deadline, interval)
             self.stdout.write(f"Database {describe(alias)} is ready.")
 
