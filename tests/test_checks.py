@@ -45,6 +45,16 @@ def test_project_as_shipped_is_silent():
     assert run_checks(tags=[checks.TAG]) == []
 
 
+def test_e011_an_app_routed_to_a_replica():
+    with override_settings(DATABASE_REPLICAS={"app2": ["app2_replica"]}), routing(app2="app2_replica"):
+        errors = [error for error in run_checks(tags=[checks.TAG]) if error.id == "routers.E011"]
+    assert [error.msg for error in errors] == [
+        "DATABASE_REPLICAS names alias 'app2_replica', which is not in DATABASES.",
+        "DATABASE_ROUTING sends app 'app2' to 'app2_replica', a replica of 'app2': its writes would fail on "
+        "a read-only server.",
+    ]
+
+
 def test_manage_py_check_runs_the_routing_checks_without_a_tag():
     """A plain `manage.py check` (no --tag, no --database) must see a routing mistake."""
     with routing(app2="books"), pytest.raises(SystemCheckError, match=r"routers\.E001"):

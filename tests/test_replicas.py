@@ -5,6 +5,7 @@ ports, point app2 at the primary and APP2_REPLICA_URLS at the standby, and make 
 recovery_min_apply_delay. app1 gets a throwaway MySQL database, default a SQLite file.
 """
 
+import json
 import re
 import threading
 import time
@@ -214,3 +215,23 @@ def test_a_stopped_replica_costs_no_request_and_serves_again_once_back(site):
         return title_on(site.cluster, site.cluster.primary_port, site.book) not in page(site, f"/books/{site.book}/")[1]
 
     assert wait_until(served_stale, 15)
+
+
+def test_the_commands_know_the_replica(site):
+    """routes lists it, migrate_all leaves it out, and migrate on it finds nothing to do."""
+    routes = json.loads(checked(manage("routes", "--format", "json", env=site.env), "routes"))
+    book = next(row for row in routes if row["model"] == "app2.Book")
+    assert (book["read"], book["replicas"], book["write"], book["migrate"]) == (
+        "app2",
+        ["app2_replica"],
+        "app2",
+        ["app2"],
+    )
+    assert "Skipping 'app2_replica' (PostgreSQL at 127.0.0.1:" in checked(
+        manage("migrate_all", "--check", env=site.env), ""
+    )
+    migrated = checked(
+        manage("migrate", "--database=app2_replica", "--noinput", env=site.env), "migrate on the replica"
+    )
+    assert "No migrations to apply." in migrated
+    assert "System check identified no issues" in checked(manage("check", env=site.env), "check")
