@@ -37,14 +37,15 @@ def test_compose_file_is_valid_against_the_compose_specification():
 
 
 def test_services_and_images():
-    assert set(SERVICES) == {"web", "mysql", "postgres"}
+    assert set(SERVICES) == {"web", "mysql", "postgres", "postgres-replica"}
     assert SERVICES["web"]["build"] == "."
     assert SERVICES["mysql"]["image"] == "mysql:8.4"  # the 8.x LTS line
     assert re.fullmatch(r"postgres:1[5-9]", SERVICES["postgres"]["image"])
+    assert SERVICES["postgres-replica"]["image"] == SERVICES["postgres"]["image"]  # a standby runs the same major
     assert "--character-set-server=utf8mb4" in SERVICES["mysql"]["command"]
 
 
-@pytest.mark.parametrize("service", ["web", "mysql", "postgres"])
+@pytest.mark.parametrize("service", ["web", "mysql", "postgres", "postgres-replica"])
 def test_every_service_has_a_healthcheck_and_restarts(service):
     healthcheck = SERVICES[service]["healthcheck"]
     assert healthcheck["test"][0] in {"CMD", "CMD-SHELL"}
@@ -63,6 +64,7 @@ def test_database_healthchecks_go_over_tcp():
     ]
     pg_isready = shlex.split(SERVICES["postgres"]["healthcheck"]["test"][1])
     assert pg_isready[:3] == ["pg_isready", "--host", "127.0.0.1"]
+    assert SERVICES["postgres-replica"]["healthcheck"]["test"][1:] == ["pg_isready", "--host", "127.0.0.1"]
 
 
 def test_web_healthcheck_calls_the_health_endpoint_script():
@@ -88,7 +90,8 @@ def test_named_volumes_keep_every_database():
     # The SQLite file's directory, so its -wal and -shm files persist with it.
     sqlite_file = SERVICES["web"]["environment"]["DATABASE_URL"].removeprefix("sqlite:///")
     assert mounts("web")["sqlite-data"] == str(Path(sqlite_file).parent)
-    assert set(COMPOSE["volumes"]) == {"mysql-data", "postgres-data", "sqlite-data"}
+    assert mounts("postgres-replica")["postgres-replica-data"] == "/var/lib/postgresql/data"
+    assert set(COMPOSE["volumes"]) == {"mysql-data", "postgres-data", "postgres-replica-data", "sqlite-data"}
 
 
 def test_static_files_are_not_hidden_by_the_sqlite_volume():
@@ -101,6 +104,22 @@ def test_mysql_init_script_is_mounted():
     script = BASE_DIR / source / "01-test-grants.sh"
     assert script.is_file()
     assert "test\\\\_%" in script.read_text()
+
+
+def test_the_replica_clones_the_primary_once_it_is_healthy_and_web_reads_from_it():
+    replica = SERVICES["postgres-replica"]
+    assert replica["depends_on"] == {"postgres": {"condition": "service_healthy"}}
+    assert replica["user"] == "postgres"  # the server refuses root, and pg_basebackup writes its files
+    assert mounts("postgres-replica")["./docker/postgres-replica"] == "/replica:ro"
+    assert replica["entrypoint"] == ["/replica/start.sh"]
+    assert (BASE_DIR / "docker" / "postgres-replica" / "start.sh").stat().st_mode & 0o111
+    assert replica["environment"]["PRIMARY_HOST"] == "postgres"
+    init = next(s for s, t in mounts("postgres").items() if t.startswith("/docker-entrypoint-initdb.d"))
+    assert (BASE_DIR / init / "01-replication.sh").is_file()
+    assert replica["environment"]["REPLICATION_PASSWORD"] == SERVICES["postgres"]["environment"]["REPLICATION_PASSWORD"]
+    # web does not wait for the replica: while it is down, books are read from the primary.
+    assert "postgres-replica" not in SERVICES["web"]["depends_on"]
+    assert "@postgres-replica:5432/" in SERVICES["web"]["environment"]["APP2_REPLICA_URLS"]
 
 
 def test_web_environment_configures_every_alias_with_secrets_from_variables():

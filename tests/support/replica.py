@@ -35,8 +35,9 @@ def server_binaries():
 class PostgresCluster:
     """A primary and one standby streaming from it, each on a free 127.0.0.1 port."""
 
-    def __init__(self):
+    def __init__(self, *, host_auth="trust"):
         self.bin = server_binaries()
+        self.host_auth = host_auth  # for TCP connections; the socket (in self.root) always trusts
         self.root = Path(tempfile.mkdtemp(prefix="replica-test-"))
         self.primary_port, self.standby_port = free_port(), free_port()
         if os.geteuid() == 0:
@@ -51,19 +52,26 @@ class PostgresCluster:
         if result.returncode != 0:
             raise RuntimeError(f"{' '.join(command)} failed:\n{result.stdout}\n{result.stderr}")
 
-    def start(self):
-        """initdb the primary, start it, clone the standby with pg_basebackup -R, start it."""
-        primary, standby = self.root / "primary", self.root / "standby"
-        self.run("initdb", "-D", str(primary), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync")
+    def start(self, *, standby=True):
+        """initdb the primary and start it; then clone the standby with pg_basebackup -R and start it."""
+        primary = self.root / "primary"
+        self.run(
+            "initdb", "-D", str(primary), "-U", "postgres", "--auth-local=trust",
+            f"--auth-host={self.host_auth}", "-E", "UTF8", "--no-sync",
+        )  # fmt: skip
         with (primary / "postgresql.conf").open("a") as conf:
             conf.write(
                 f"listen_addresses = '127.0.0.1'\nport = {self.primary_port}\n"
                 f"unix_socket_directories = '{self.root}'\nwal_level = replica\nmax_wal_senders = 4\n"
                 "fsync = off\n"  # a throwaway cluster: speed over durability
             )
-        with (primary / "pg_hba.conf").open("a") as hba:
-            hba.write("host replication all 127.0.0.1/32 trust\n")  # `all` does not cover replication
         self.pg_ctl(primary, "start")
+        if standby:
+            self.clone(self.root / "standby")
+        return self
+
+    def clone(self, standby):
+        """Copy the primary into a standby streaming from it (initdb's pg_hba.conf allows replication)."""
         self.run(
             "pg_basebackup", "-h", "127.0.0.1", "-p", str(self.primary_port), "-U", "postgres",
             "-D", str(standby), "-R", "-X", "stream",
@@ -71,7 +79,6 @@ class PostgresCluster:
         with (standby / "postgresql.conf").open("a") as conf:
             conf.write(f"port = {self.standby_port}\n")
         self.start_standby()
-        return self
 
     def pg_ctl(self, data, action, *options):
         self.run("pg_ctl", "-D", str(data), "-l", str(data.parent / f"{data.name}.log"), "-w", action, *options)
@@ -86,15 +93,17 @@ class PostgresCluster:
     def stop(self):
         """Stop both servers and remove every file."""
         for name in ("standby", "primary"):
-            with contextlib.suppress(RuntimeError):
-                self.pg_ctl(self.root / name, "stop", "-m", "immediate")
+            if (self.root / name / "postmaster.pid").exists():
+                with contextlib.suppress(RuntimeError):
+                    self.pg_ctl(self.root / name, "stop", "-m", "immediate")
         shutil.rmtree(self.root, ignore_errors=True)
 
     def url(self, port, database):
         return f"postgres://postgres@127.0.0.1:{port}/{database}"
 
     def connect(self, port, database="postgres"):
-        return psycopg.connect(host="127.0.0.1", port=port, user="postgres", dbname=database, autocommit=True)
+        """Connect over the servers' socket, which trusts postgres whatever host_auth says."""
+        return psycopg.connect(host=str(self.root), port=port, user="postgres", dbname=database, autocommit=True)
 
     def delay_replay(self, seconds):
         """Make the standby apply each commit `seconds` after the primary made it (recovery_min_apply_delay)."""
