@@ -104,18 +104,19 @@ drill: install ## Fault drill: MySQL, then PostgreSQL cut off under load, SQLite
 references-scale: install ## Time `manage.py references` and `--fix` at 100,000 films and books (the bench's databases)
 	$(BIN)/python -m tests.load.references_scale
 
-lint: install ## Ruff: lint and formatting
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+# The lint commands live in .pre-commit-config.yaml (local hooks, run from .venv, nothing fetched), so
+# `make lint`, CI's lint job and a git commit run the same ones.
+lint: install ## The pre-commit hooks on every file: ruff check and format, missing migrations, compose and workflow schemas
+	$(BIN)/pre-commit run --all-files
 
 format: install ## Ruff: fix what can be fixed and reformat
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-migrations-check: install ## Fail if a model change has no migration
-	$(MANAGE) makemigrations --check --dry-run
+migrations-check: install ## Fail if a model change has no migration (the `migrations` hook of make lint)
+	$(BIN)/pre-commit run migrations --all-files
 
-check: install ## Django's system checks, database checks included, on every alias
+check: databases ## Create missing databases, then Django's system checks, database checks included, on every alias
 	$(MANAGE) check --database default --database app1 --database app2
 
 clean: ## Remove .venv and caches (keeps var/ and its SQLite file)

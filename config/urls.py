@@ -1,3 +1,4 @@
+from django.apps import apps
 from django.contrib import admin
 from django.urls import include, path
 
@@ -8,3 +9,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("health/", include("health.urls")),
 ]
+
+if apps.is_installed("debug_toolbar"):  # the local settings only (config/settings/local.py)
+    from debug_toolbar.toolbar import debug_toolbar_urls
+
+    urlpatterns += debug_toolbar_urls()

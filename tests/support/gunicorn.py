@@ -1,4 +1,4 @@
-"""The production gunicorn (config/gunicorn.py) on a free loopback port, with every wait bounded."""
+"""The production gunicorn (config/gunicorn.py), or `make run`'s runserver, on a free loopback port."""
 
 import atexit
 import contextlib
@@ -86,3 +86,11 @@ class Gunicorn:
             return exchange(connection, "GET", path, headers=headers)
         finally:
             connection.close()
+
+
+class Runserver(Gunicorn):
+    """`manage.py runserver` as `make run` starts it (without the autoreloader), started and stopped as gunicorn is."""
+
+    def __init__(self, env, *, log_path):
+        super().__init__(env, log_path=log_path, workers=1)
+        self.command = [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{self.port}"]
