@@ -93,12 +93,13 @@ test: install $(BROWSER_DEPS) ## Run the test suite against the real SQLite, MyS
 bench-deps: ## Install wrk (Debian/Ubuntu), if missing: make bench drives the pages with it
 	@$(call apt_install,command -v wrk,wrk)
 
-# Both use their own databases (films_bench/books_bench, films_drill/books_drill, var/bench/, var/drill/),
+# Both use their own databases (films_bench/books_bench, films_drill, var/bench/, var/drill/; the drill's books
+# live on a private PostgreSQL primary and standby it builds and removes),
 # created on first use, never a developer's. Pass options through, e.g. BENCH_ARGS='--duration 3'.
 bench: install bench-deps ## Benchmark the pages with wrk under production gunicorn; print req/s, latency, ratio to the ceiling
 	$(BIN)/python -m tests.load.bench $(BENCH_ARGS)
 
-drill: install ## Fault drill: MySQL, then PostgreSQL cut off under load, SQLite under concurrent writes; print the table
+drill: install ## Fault drill: MySQL, PostgreSQL, then its replica cut off under load, SQLite under concurrent writes; print the table
 	$(BIN)/python -m tests.load.drill $(DRILL_ARGS)
 
 references-scale: install ## Time `manage.py references` and `--fix` at 100,000 films and books (the bench's databases)

@@ -94,10 +94,14 @@ class ReadReplicaMiddleware:
             connections[alias].close()
         request._replica_retried = True
         match = request.resolver_match
-        with replicas.primary_only():
-            response = match.func(request, *match.args, **match.kwargs)
-            if hasattr(response, "render") and not response.is_rendered:
-                response = response.render()
+        try:
+            with replicas.primary_only():
+                response = match.func(request, *match.args, **match.kwargs)
+                if hasattr(response, "render") and not response.is_rendered:
+                    response = response.render()
+        except (OperationalError, InterfaceError):
+            # The primary failed too: the middleware before this one answers 503, naming what is down.
+            return None
         return response
 
 

@@ -1,4 +1,4 @@
-"""Fault drill: cut MySQL, then PostgreSQL, off under a steady mixed load; hammer SQLite; lose nothing.
+"""Fault drill: cut MySQL, PostgreSQL, then its replica off under a steady mixed load; hammer SQLite; lose nothing.
 
     python -m tests.load.drill                       # or: make drill
     python -m tests.load.drill --phase-seconds 5
@@ -9,9 +9,10 @@ cuts the open ones, which is what the application sees when a server dies; start
 same port is the server coming back. Python threads keep a mixed load going through every phase:
 page reads on all three databases, admin writes (films, books with authors), admin logins (sessions
 on SQLite) and /health/. Afterwards every acknowledged write (302) is looked up on its server over a
-direct connection, not through the proxy. Uses its own databases (films_drill, books_drill,
-var/drill/users.sqlite3), created by the script. The checks are in drill_checks.py; exits 1 when one
-fails.
+direct connection, not through the proxy. Uses its own databases: films_drill on MySQL,
+var/drill/users.sqlite3, and books_drill on a private PostgreSQL primary with a streaming standby
+(tests/support/replica.py), built for the run and removed afterwards. The checks are in
+drill_checks.py; exits 1 when one fails.
 """
 
 import argparse
@@ -41,6 +42,7 @@ from tests.support.gunicorn import Gunicorn
 from tests.support.http import admin_login, cookie_header, exchange, post_form
 from tests.support.processes import checked, manage, module_json
 from tests.support.proxy import TcpProxy
+from tests.support.replica import PostgresCluster
 
 NAMED = re.compile(r"Database &#x27;(\w+)&#x27;")
 LOGIN_KINDS = {"GET": "login page", "POST": "login"}  # the form, then the credentials
@@ -83,8 +85,9 @@ def request(load, connection, kind, method, path, *, body=None, headers=None):
         status, response_headers, content = 0, None, b""
         path = f"{path} {exc!r}"
     named = ()
-    if status == 503 and kind == "health":
-        named = tuple(json.loads(content).get("unavailable", ()))
+    if kind == "health" and status in (200, 503):  # down when 503, else degraded (a replica)
+        body = json.loads(content)
+        named = tuple(body.get("unavailable" if status == 503 else "degraded", ()))
     elif status == 503:
         named = tuple(NAMED.findall(content.decode(errors="replace")))
     load.records.append(Record(phase, kind, status, started, time.monotonic() - started, named, path))
@@ -230,6 +233,15 @@ def recovered_after(load, kind, since, deadline):
     return None
 
 
+def wait_for(condition, deadline, *, since):
+    """Poll condition until it holds; return the seconds since `since`, or None at the deadline."""
+    while time.monotonic() < deadline:
+        if condition():
+            return time.monotonic() - since
+        time.sleep(0.05)
+    return None
+
+
 def sqlite_writers(env, processes, transactions):
     """tests/load/sqlite_writers.py on the drill's SQLite file, beside gunicorn's own writers."""
     arguments = ("--processes", str(processes), "--transactions", str(transactions))
@@ -248,40 +260,64 @@ def start_load(server, data, *, readers, logins):
     return load, threads
 
 
-def cut_off(load, proxy, outage, phase_seconds, log):
-    """Run the outage's down and back phases; return the outage window and the seconds pages took to recover."""
-    proxy.stop()
+def cut_off(load, proxies, outage, phase_seconds, log):
+    """Run the outage's down and back phases; return the outage window and the seconds it took to recover."""
+    cut = [proxies[alias] for alias in outage.proxies]
+    for proxy in cut:
+        proxy.stop()
     cut_at = time.monotonic()
     load.phase = outage.down
-    log(f"{outage.down}: proxy to {outage.alias} stopped")
+    log(f"{outage.down}: proxies to {', '.join(outage.proxies)} stopped")
     time.sleep(phase_seconds)
     # The outage is [cut, restore): a request still queued in gunicorn's backlog when the
     # proxy comes back is served by a live database, and must not count as "down".
     window = (cut_at, time.monotonic())
-    proxy.start()
+    connected = cut[0].connections
+    for proxy in cut:
+        proxy.start()
     restarted = time.monotonic()
     load.phase = outage.back
-    recovery = recovered_after(load, outage.lost, restarted, restarted + RECOVERY_WITHIN + 1)
-    log(f"{outage.back}: proxy to {outage.alias} listening again; pages answered 200 after {recovery} s")
+    deadline = restarted + RECOVERY_WITHIN + 1
+    if outage.replica:  # its pages never failed: recovered once a worker connects to it again
+        recovery = wait_for(lambda: cut[0].connections > connected, deadline, since=restarted)
+    else:
+        recovery = recovered_after(load, outage.lost, restarted, deadline)
+    back = "a worker connected to it again" if outage.replica else "pages answered 200"
+    log(f"{outage.back}: proxy to {outage.alias} listening again; {back} after {recovery} s")
     time.sleep(max(0.0, phase_seconds - (time.monotonic() - restarted)))
     return window, recovery
 
 
-def run_drill(
-    *, phase_seconds, sqlite_path, app1_url, app2_url, workers=2, readers=2, logins=4, static_root=None, log=print
-):
+def run_drill(*, phase_seconds, sqlite_path, app1_url, workers=2, readers=2, logins=4, static_root=None, log=print):
     """Run every phase under load; return the records, acknowledged writes, what was found, and the checks.
 
-    static_root: files collected already with the production settings (the tests share one copy).
+    app2 runs on a private PostgreSQL primary with a streaming standby (tests/support/replica.py),
+    built for the run and removed afterwards. static_root: files collected already with the
+    production settings (the tests share one copy).
     """
+    cluster = PostgresCluster().start()
+    try:
+        return drill_on(cluster, phase_seconds, sqlite_path, app1_url, workers, readers, logins, static_root, log)
+    finally:
+        cluster.stop()
+
+
+def drill_on(cluster, phase_seconds, sqlite_path, app1_url, workers, readers, logins, static_root, log):
+    """run_drill's body, once app2's primary and standby are up."""
+    app2_url, replica_url = (cluster.url(port, "books_drill") for port in (cluster.primary_port, cluster.standby_port))
     overrides = {"DJANGO_STATIC_ROOT": str(static_root)} if static_root else {}
     env = stack.production_env(sqlite_path=sqlite_path, app1_url=app1_url, app2_url=app2_url, **overrides)
     started = time.monotonic()
     data = set_up(env, app1_url, app2_url, collectstatic=not static_root)
     log(f"set up in {time.monotonic() - started:.1f} s")
-    urls = {"app1": app1_url, "app2": app2_url}
+    urls = {"app1": app1_url, "app2": app2_url, "app2_replica": replica_url}
     proxies = {alias: TcpProxy(*server_address(url)[:2]) for alias, url in urls.items()}
-    proxied = {**env, **{f"{alias.upper()}_DATABASE_URL": via(url, proxies[alias].port) for alias, url in urls.items()}}
+    proxied = {
+        **env,
+        "APP1_DATABASE_URL": via(app1_url, proxies["app1"].port),
+        "APP2_DATABASE_URL": via(app2_url, proxies["app2"].port),
+        "APP2_REPLICA_URLS": via(replica_url, proxies["app2_replica"].port),
+    }
     windows, recovery = {}, {}
     log_path = Path(sqlite_path).parent / "gunicorn-drill.log"
     try:
@@ -289,9 +325,7 @@ def run_drill(
             load, threads = start_load(server, data, readers=readers, logins=logins)
             time.sleep(phase_seconds)
             for outage in OUTAGES:
-                windows[outage.alias], recovery[outage.alias] = cut_off(
-                    load, proxies[outage.alias], outage, phase_seconds, log
-                )
+                windows[outage.alias], recovery[outage.alias] = cut_off(load, proxies, outage, phase_seconds, log)
             load.phase = "sqlite writers"
             load.logins_wanted = logins
             log(f"sqlite writers: {logins} login threads and tests/load/sqlite_writers.py on the same file")
@@ -340,7 +374,7 @@ def main(argv=None):
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers (default 2, as shipped)")
     parser.add_argument("--readers", type=int, default=2, help="reading threads (default 2)")
     parser.add_argument("--logins", type=int, default=4, help="login threads in the SQLite phase (default 4)")
-    stack.add_database_arguments(parser, "drill")
+    stack.add_database_arguments(parser, "drill", app2=False)  # app2: a private primary and standby
     args = parser.parse_args(argv)
     stack.exit_on_sigterm()
     print(f"Drill {time.strftime('%Y-%m-%d %H:%M %Z')}: {args.phase_seconds:g} s per phase, {args.workers} workers")
@@ -348,7 +382,6 @@ def main(argv=None):
         phase_seconds=args.phase_seconds,
         sqlite_path=args.sqlite,
         app1_url=args.app1_url,
-        app2_url=args.app2_url,
         workers=args.workers,
         readers=args.readers,
         logins=args.logins,

@@ -20,6 +20,12 @@ class Outage:
     back: str  # the phase after it listens again
     lost: str  # the request kind that needs this server
     kept: str  # the other server's reads, which must keep answering
+    cut: tuple = ()  # the aliases whose proxies stop (default: alias alone)
+    replica: bool = False  # a replica: its reads move to the primary, and nothing may fail
+
+    @property
+    def proxies(self):
+        return self.cut or (self.alias,)
 
     @property
     def lost_pages(self):
@@ -32,7 +38,9 @@ class Outage:
 
 OUTAGES = (
     Outage("app1", "mysql down", "mysql back", lost="film read", kept="book read"),
-    Outage("app2", "postgres down", "postgres back", lost="book read", kept="film read"),
+    # The PostgreSQL server, primary and replica: reads cannot move anywhere.
+    Outage("app2", "postgres down", "postgres back", lost="book read", kept="film read", cut=("app2", "app2_replica")),
+    Outage("app2_replica", "replica down", "replica back", lost="book read", kept="film read", replica=True),
 )
 PHASES = ("steady", *(phase for outage in OUTAGES for phase in (outage.down, outage.back)), "sqlite writers")
 
@@ -161,6 +169,36 @@ def health_names_the_server(load, outage, window):
     )
 
 
+def replica_outage_costs_nothing(load, outage, window):
+    """While only the replica is down, every request answers as usual: its reads run on the primary."""
+    answered = answered_while_down(load, outage, window)
+    failed = [r for r in answered if not is_success(r)]
+    return check_row(
+        f"{outage.down}: every page, write and login answers (reads on the primary)",
+        answered and not failed,
+        f"{len(answered)} requests, {len(failed)} failed {examples(failed)}",
+    )
+
+
+def health_says_degraded(load, outage, window):
+    """/health/ answers 200, naming the replica as degraded and nothing as down."""
+    health = [r for r in answered_while_down(load, outage, window) if r.kind == "health"]
+    return check_row(
+        f"{outage.down}: /health/ answers 200, {outage.alias} degraded",
+        health and all(r.status == 200 and r.named == (outage.alias,) for r in health),
+        f"{len(health)} requests {examples(r for r in health if r.status != 200 or r.named != (outage.alias,))}",
+    )
+
+
+def replica_serves_again(outage, seconds):
+    """Clients connect through the replica again soon after it is back, without restarting gunicorn."""
+    return check_row(
+        f"{outage.back}: reads on {outage.alias} again within {RECOVERY_WITHIN:g} s, gunicorn not restarted",
+        seconds is not None and seconds <= RECOVERY_WITHIN,
+        f"after {seconds:.2f} s" if seconds is not None else "never",
+    )
+
+
 def pages_recover(outage, seconds):
     """The lost pages answer 200 again soon after the server is back, without restarting gunicorn."""
     return check_row(
@@ -219,6 +257,13 @@ def summarize(load, found, recovery, windows, writers_result, locked_in_log):
     checks = []
     for outage in OUTAGES:
         window = windows[outage.alias]
+        if outage.replica:
+            checks += [
+                replica_outage_costs_nothing(load, outage, window),
+                health_says_degraded(load, outage, window),
+                replica_serves_again(outage, recovery.get(outage.alias)),
+            ]
+            continue
         checks += [
             lost_pages_turn_503(load, outage, window),
             kept_pages_answer(load, outage, window),

@@ -18,10 +18,11 @@ ADMIN_USERNAME = "load-admin"
 ADMIN_PASSWORD = "load-admin-password-not-secret"
 
 
-def add_database_arguments(parser, name):
-    """Add --app1-url, --app2-url and --sqlite: the script's own films_<name>, books_<name>, var/<name>/."""
+def add_database_arguments(parser, name, *, app2=True):
+    """Add --app1-url, --app2-url (unless app2 is False) and --sqlite: films_<name>, books_<name>, var/<name>/."""
     parser.add_argument("--app1-url", default=f"mysql://root@127.0.0.1:3306/films_{name}")
-    parser.add_argument("--app2-url", default=f"postgres://postgres@127.0.0.1:5432/books_{name}")
+    if app2:
+        parser.add_argument("--app2-url", default=f"postgres://postgres@127.0.0.1:5432/books_{name}")
     parser.add_argument("--sqlite", default=str(BASE_DIR / "var" / name / "users.sqlite3"))
 
 

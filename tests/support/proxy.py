@@ -19,6 +19,7 @@ class TcpProxy:
         self.stopped = False
         self.placeholder = None  # while stopped: bound, not listening, so nobody else takes the port
         self.sockets = []
+        self.connections = 0  # accepted and forwarded, in all: shows when clients come back
         self.lock = threading.Lock()
         self.start()
 
@@ -49,6 +50,7 @@ class TcpProxy:
                         sock.close()
                     return
                 self.sockets += [client, server]
+                self.connections += 1
             threading.Thread(target=self.pump, args=(client, server), daemon=True).start()
             threading.Thread(target=self.pump, args=(server, client), daemon=True).start()
 
