@@ -27,6 +27,7 @@ from tests.load import stack
 from tests.support.gunicorn import Gunicorn
 from tests.support.http import cookie_header
 from tests.support.processes import checked, manage, module_json
+from tests.support.replica import PostgresCluster
 
 WRK_SCRIPT = Path(__file__).with_name("wrk_report.lua")
 CEILING = "/health/live/"
@@ -116,10 +117,10 @@ def count_queries(env, pages):
     return module_json("tests.load.queries", *arguments, env=env, timeout=120)
 
 
-def bench_mode(env, mode, pages, args, log_dir):
-    """Start gunicorn in one connection mode, log in, run wrk on every page; return rows of figures."""
+def bench_pages(env, name, pages, args, log_dir):
+    """Start gunicorn with env, log in, run wrk on every page; return rows of figures."""
     rows = []
-    with Gunicorn({**env, **MODES[mode]}, log_path=log_dir / f"gunicorn-{mode}.log", workers=args.workers) as server:
+    with Gunicorn(env, log_path=log_dir / f"gunicorn-{name}.log", workers=args.workers) as server:
         cookie = cookie_header(stack.admin_cookies(server))
         for label, path, logged_in, target in pages:
             server.get(path, headers={"Cookie": cookie} if logged_in else None)  # warm up this page's code
@@ -163,9 +164,52 @@ def describe_mode(mode):
     }[mode]
 
 
-def print_comparison(results):
+def bench_replica(env, pages, args, log_dir):
+    """Book pages on a private copy of books_bench, read from the primary alone, then through its standby.
+
+    One machine gives a replica no capacity of its own: the figure is what the routing costs per
+    request (the replica's status, asked once a second; the read-your-writes middleware).
+    """
+    cluster = PostgresCluster().start(standby=False)
+    try:
+        primary_url = cluster.url(cluster.primary_port, "books_bench")
+        copy_database(cluster, env["APP2_DATABASE_URL"], primary_url)
+        cluster.clone(cluster.root / "standby")
+        replica_url = cluster.url(cluster.standby_port, "books_bench")
+        book_pages = [page for page in pages if page[1] == CEILING or page[1].startswith("/books/")]
+        results = {}
+        for name, extra in (("primary only", {}), ("via replica", {"APP2_REPLICA_URLS": replica_url})):
+            pages_env = {**env, "APP2_DATABASE_URL": primary_url, **extra}
+            results[name] = bench_pages(pages_env, name.replace(" ", "-"), book_pages, args, log_dir)
+    finally:
+        cluster.stop()
+    print("\nBooks read through a streaming replica (a private primary with a copy of books_bench, and its standby)")
+    print_comparison(results, "how app2 is read")
+
+
+def copy_database(cluster, source_url, target_url):
+    """Copy a PostgreSQL database into the private primary with pg_dump | pg_restore (the cluster's own binaries)."""
+    target = target_url.rsplit("/", 1)
+    with cluster.connect(cluster.primary_port) as primary:
+        primary.execute(f"CREATE DATABASE {target[1]}")
+    dump = subprocess.Popen([str(cluster.bin / "pg_dump"), "--format=custom", source_url], stdout=subprocess.PIPE)
+    restore = subprocess.run(
+        [str(cluster.bin / "pg_restore"), "--no-owner", f"--dbname={target_url}"],
+        stdin=dump.stdout,
+        capture_output=True,
+        timeout=600,
+        check=False,
+    )
+    dump.stdout.close()
+    if dump.wait(timeout=60) != 0 or restore.returncode != 0:
+        raise RuntimeError(f"copying {source_url} failed: {restore.stderr.decode(errors='replace')}")
+    with cluster.connect(cluster.primary_port, target[1]) as copy:
+        copy.execute("ANALYZE")
+
+
+def print_comparison(results, what="connection mode"):
     modes = list(results)
-    print("\nRatio to the ceiling by connection mode (req/s in brackets)")
+    print(f"\nRatio to the ceiling by {what} (req/s in brackets)")
     print(f"{'page':<24}" + "".join(f" {mode:>18}" for mode in modes))
     for index, row in enumerate(next(iter(results.values()))):
         cells = [results[mode][index] for mode in modes]
@@ -182,6 +226,9 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, default=1, help="wrk threads (default 1: leave the CPU to gunicorn)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers (default 2, as shipped)")
     parser.add_argument("--modes", default="persistent,pool,none", help="connection modes, comma-separated")
+    parser.add_argument(
+        "--no-replica", dest="replica", action="store_false", help="skip the book pages read through a replica"
+    )
     stack.add_database_arguments(parser, "bench")
     args = parser.parse_args(argv)
     modes = args.modes.split(",")
@@ -210,10 +257,12 @@ def main(argv=None):
     )
     results = {}
     for mode in modes:
-        results[mode] = bench_mode(env, mode, pages, args, log_dir)
+        results[mode] = bench_pages({**env, **MODES[mode]}, mode, pages, args, log_dir)
         print_mode(mode, results[mode], queries)
     if len(results) > 1:
         print_comparison(results)
+    if args.replica:
+        bench_replica(env, pages, args, log_dir)
     print(
         "\nratio = req/s / the ceiling's req/s in the same gunicorn; target = the ratio a minimal Django app doing "
         "the same database work reached (! = below it); queries = per request, per alias (tests/load/queries.py)."
