@@ -19,13 +19,14 @@ from contextlib import ExitStack
 
 from django.conf import settings
 from django.core.signing import BadSignature
-from django.db import InterfaceError, OperationalError, connections
+from django.db import DatabaseError, InterfaceError, OperationalError, connections
 
 from . import replicas
 
 COOKIE = "replica_lsn"
 WRITES = ("INSERT", "UPDATE", "DELETE", "MERGE")
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+UNREACHABLE_LSN = "FFFFFFFF/FFFFFFFF"
 
 
 class ReadReplicaMiddleware:
@@ -60,9 +61,14 @@ class ReadReplicaMiddleware:
         """Put the primaries' positions after this request's writes into the cookie."""
         positions = []
         for primary in sorted(written):
-            with connections[primary].cursor() as cursor:
-                cursor.execute("SELECT pg_current_wal_lsn()::text")
-                positions.append(f"{primary}={cursor.fetchone()[0]}")
+            try:
+                with connections[primary].cursor() as cursor:
+                    cursor.execute("SELECT pg_current_wal_lsn()::text")
+                    positions.append(f"{primary}={cursor.fetchone()[0]}")
+            except DatabaseError:
+                # The write is committed, but its position is unknown (the primary just went away):
+                # a position no replica reaches keeps this client on the primary for the cookie's life.
+                positions.append(f"{primary}={UNREACHABLE_LSN}")
         response.set_signed_cookie(
             COOKIE,
             ",".join(positions),

@@ -7,11 +7,13 @@ import time
 from collections import Counter
 
 import pytest
-from django.db import transaction
+from django.db import OperationalError, connections, transaction
+from django.http import HttpResponse
 from django.test import override_settings
 
 from app2.models import Author, Book
 from routers import replicas
+from routers.middleware import COOKIE, UNREACHABLE_LSN, ReadReplicaMiddleware
 from routers.replicas import Status
 from routers.router import AppLabelRouter
 
@@ -78,3 +80,26 @@ def test_a_replica_is_its_primary_for_relations_and_never_migrates(states):
 def test_wal_positions_compare_as_numbers():
     assert replicas.lsn_number("16/B374D848") == (0x16 << 32) | 0xB374D848
     assert replicas.lsn_number("0/10") > replicas.lsn_number("0/F")
+
+
+@pytest.mark.django_db(databases="__all__", transaction=True)
+def test_a_write_whose_position_cannot_be_read_answers_and_keeps_its_client_on_the_primary(rf, monkeypatch):
+    """The primary goes away right after a write: the response stands, and the client's reads stay on the primary."""
+
+    def primary_gone():
+        raise OperationalError("server closed the connection unexpectedly")
+
+    def save(request):
+        Book.objects.filter(pk=0).update(pages=1)  # a write the middleware spots
+        monkeypatch.setattr(connections["app2"], "cursor", primary_gone)
+        return HttpResponse("saved")
+
+    with override_settings(DATABASE_REPLICAS={"app2": REPLICAS}):
+        middleware = ReadReplicaMiddleware(save)
+        response = middleware(rf.post("/"))
+        assert response.status_code == 200
+        later = rf.get("/")
+        later.COOKIES[COOKIE] = response.cookies[COOKIE].value
+        required = middleware.required_lsn(later)
+    assert required == {"app2": UNREACHABLE_LSN}
+    assert not CAUGHT_UP.serves(required["app2"])
