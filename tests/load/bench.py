@@ -156,6 +156,17 @@ def print_mode(mode, rows, queries):
         )
 
 
+def print_time_split(pages, queries):
+    """Print where a request's time goes, per page: each alias's queries and Django's own work."""
+    print("\nWhere a request's time goes (in-process, same settings and data; mean of 20 requests, ms)")
+    print(f"{'page':<24} {'request':>8} {'default':>8} {'app1':>8} {'app2':>8} {'django':>8}")
+    for label, path, *_ in pages:
+        ms = queries.get(path, {}).get("ms")
+        if ms:
+            cells = (ms["request"], ms["default"], ms["app1"], ms["app2"], ms["django"])
+            print(f"{label:<24}" + "".join(f" {value:>8.2f}" for value in cells))
+
+
 def describe_mode(mode):
     return {
         "persistent": "shipped: CONN_MAX_AGE=60, CONN_HEALTH_CHECKS",
@@ -259,6 +270,7 @@ def main(argv=None):
     for mode in modes:
         results[mode] = bench_pages({**env, **MODES[mode]}, mode, pages, args, log_dir)
         print_mode(mode, results[mode], queries)
+    print_time_split(pages, queries)
     if len(results) > 1:
         print_comparison(results)
     if args.replica:

@@ -1,4 +1,4 @@
-"""Count the queries each page runs on each alias, with the settings and databases gunicorn uses.
+"""Count the queries each page runs on each alias, and time them, with the settings and databases gunicorn uses.
 
     python -m tests.load.queries /films/ /books/ --admin load-admin /admin/app1/film/
 
@@ -7,14 +7,22 @@ content types cached), then once more while every database connection, in every 
 what it executes. /health/ opens its connections in threads, which a per-connection
 CaptureQueriesContext would miss; an execute wrapper installed on every new connection sees them.
 Not counted: the one-round-trip health check CONN_HEALTH_CHECKS makes on each persistent
-connection at its first use in a request. Prints one JSON object: {path: {"status", alias: n}}.
+connection at its first use in a request. Then the page is requested REPEAT more times, timing each
+request and each query by alias: the mean milliseconds per request go under "ms", with "django"
+the request's time less its queries': Django's own work, and opening connections and
+CONN_HEALTH_CHECKS' ping, which run outside the queries (/health/ opens a new connection to every
+server on each call, in parallel threads). Prints one JSON object:
+{path: {"status": code, alias: queries, "ms": {"request": ms, alias: ms, "django": ms}}}.
 """
 
 import argparse
 import json
 import os
 import sys
+import time
 from collections import Counter
+
+REPEAT = 20  # timed requests per page, after the counted one
 
 
 def count_queries(anonymous, admin_paths, admin_username):
@@ -28,11 +36,16 @@ def count_queries(anonymous, admin_paths, admin_username):
     from django.db.backends.signals import connection_created
     from django.test import Client
 
-    counts = Counter()
+    counts, seconds = Counter(), Counter()
 
     def counter(execute, sql, params, many, context):
-        counts[context["connection"].alias] += 1
-        return execute(sql, params, many, context)
+        alias = context["connection"].alias
+        counts[alias] += 1
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            seconds[alias] += time.perf_counter() - started
 
     def install(connection):
         if counter not in connection.execute_wrappers:
@@ -53,6 +66,14 @@ def count_queries(anonymous, admin_paths, admin_username):
             counts.clear()
             status = client.get(path).status_code
             results[path] = {"status": status, **{alias: counts[alias] for alias in connections}}
+            seconds.clear()
+            started = time.perf_counter()
+            for _ in range(REPEAT):
+                client.get(path)
+            request = (time.perf_counter() - started) / REPEAT
+            per_alias = {alias: seconds[alias] / REPEAT * 1000 for alias in connections}
+            django_ms = request * 1000 - sum(per_alias.values())
+            results[path]["ms"] = {"request": request * 1000, **per_alias, "django": django_ms}
     return results
 
 
