@@ -189,3 +189,15 @@ def test_mysql_8_connections_read_current_table_statistics():
     mysql8 = FakeMySQL8()
     connection_created.send(sender=type(mysql8), connection=mysql8)
     assert mysql8.statements == ["SET SESSION information_schema_stats_expiry = 0"]
+
+
+def test_book_list_pages_through_rows_with_their_authors(client):
+    seed(PER_PAGE + 2)
+    first = client.get(reverse("app2:book_list"))
+    second = client.get(reverse("app2:book_list"), {"page": 2})
+    assert len(first.context["page"].rows) == PER_PAGE
+    assert first.context["page"].has_next
+    assert len(second.context["page"].rows) == 2
+    assert all(book["author_names"] for book in second.context["page"].rows)
+    assert not second.context["page"].has_next
+    assert client.get(reverse("app2:book_list"), {"page": 3}).status_code == 404
