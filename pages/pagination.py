@@ -27,8 +27,12 @@ class Page:
         return self.number > 1
 
 
-def paginate(queryset, page_param, per_page=PER_PAGE):
-    """Return the requested page, fetching one extra row instead of a COUNT(*)."""
+def paginate(queryset, page_param, per_page=PER_PAGE, *, annotations=None):
+    """Return the requested page, fetching one extra row instead of a COUNT(*).
+
+    annotations are computed for the page's rows only: annotated before the slice, they would be
+    computed for every row the OFFSET skips too. Needs a database that takes LIMIT in a subquery.
+    """
     try:
         number = int(page_param or 1)
     except (TypeError, ValueError):
@@ -36,7 +40,10 @@ def paginate(queryset, page_param, per_page=PER_PAGE):
     if not 1 <= number <= MAX_PAGE:
         raise Http404(f"Page number must be between 1 and {MAX_PAGE}.")
     start = (number - 1) * per_page
-    rows = list(queryset[start : start + per_page + 1])
+    window = queryset[start : start + per_page + 1]
+    if annotations:
+        window = queryset.filter(pk__in=queryset.values("pk")[start : start + per_page + 1]).annotate(**annotations)
+    rows = list(window)
     if not rows and number > 1:
         raise Http404("That page is past the last one.")
     return Page(rows=rows[:per_page], number=number, has_next=len(rows) > per_page)
