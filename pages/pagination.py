@@ -40,9 +40,10 @@ def paginate(queryset, page_param, per_page=PER_PAGE, *, annotations=None):
     if not 1 <= number <= MAX_PAGE:
         raise Http404(f"Page number must be between 1 and {MAX_PAGE}.")
     start = (number - 1) * per_page
-    window = queryset[start : start + per_page + 1]
     if annotations:
         window = queryset.filter(pk__in=queryset.values("pk")[start : start + per_page + 1]).annotate(**annotations)
+    else:
+        window = queryset[start : start + per_page + 1]
     rows = list(window)
     if not rows and number > 1:
         raise Http404("That page is past the last one.")
