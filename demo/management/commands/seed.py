@@ -20,6 +20,7 @@ from django.core.management.base import BaseCommand
 from django.db import connections, router, transaction
 from django.utils import timezone
 from faker import Faker
+from faker.providers.company.en_US import Provider as CompanyWords
 from tqdm import tqdm
 
 from app1.models import Director, Film
@@ -114,6 +115,10 @@ class Command(BaseCommand):
     def name(self):
         return f"{self.random.choice(self.first_names)} {self.random.choice(self.last_names)}"
 
+    def phrase(self, word_lists):
+        """Return one word from each list, as Faker's catch_phrase() and bs() do, at a fraction of their cost."""
+        return " ".join([self.random.choice(words) for words in word_lists])
+
     def write_users(self, n):
         return len(
             get_user_model()._default_manager.bulk_create(SharedUserFactory.build_batch(n, password=self.password))
@@ -127,7 +132,7 @@ class Command(BaseCommand):
         added_at = now(Film)
         rows = [
             (
-                self.fake.catch_phrase(),
+                self.phrase(CompanyWords.catch_phrase_words),
                 self.random.choice(self.director_ids),
                 self.random.randint(1920, 2025),
                 self.random.randint(70, 200),
@@ -148,7 +153,7 @@ class Command(BaseCommand):
         rows = [
             (
                 book_id,
-                self.fake.bs(),
+                self.phrase(CompanyWords.bsWords),
                 isbn13(self.next_isbn + i),
                 FIRST_PUBLISHED + datetime.timedelta(days=self.random.randrange(PUBLISHED_DAYS)),
                 self.random.randint(50, 1200),
