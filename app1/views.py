@@ -1,21 +1,15 @@
-from django.db.models import Prefetch
+from django.db.models import F
 from django.shortcuts import get_object_or_404, render
 
 from pages.pagination import paginate
 
-from .models import Director, Film
+from .models import Film
 
 
 def film_list(request):
-    """List films with their directors: two queries on app1, whatever the page.
-
-    The directors come from a second query (by primary key) rather than a join: with the join,
-    MariaDB starts from the smaller directors table and sorts every film to find the first page
-    (0.55 s at 100,000 films); alone, the films query reads 26 rows from the title index.
-    """
-    directors = Prefetch("director", queryset=Director.objects.only("name"))
-    films = Film.objects.only("title", "year", "director_id").prefetch_related(directors)
-    page = paginate(films, request.GET.get("page"))
+    """List films with their directors' names: two queries on app1, whatever the page."""
+    films = Film.objects.all()
+    page = paginate(films, request.GET.get("page"), "pk", "title", "year", director_name=F("director__name"))
     return render(request, "app1/film_list.html", {"page": page})
 
 

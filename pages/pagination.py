@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 from django.core.paginator import Paginator
+from django.db import connections
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.functional import cached_property
@@ -27,11 +28,13 @@ class Page:
         return self.number > 1
 
 
-def paginate(queryset, page_param, per_page=PER_PAGE, *, annotations=None):
-    """Return the requested page, fetching one extra row instead of a COUNT(*).
+def paginate(queryset, page_param, *fields, per_page=PER_PAGE, **expressions):
+    """Return the requested page of queryset as dicts of fields and expressions (as values() takes them).
 
-    annotations are computed for the page's rows only: annotated before the slice, they would be
-    computed for every row the OFFSET skips too. Needs a database that takes LIMIT in a subquery.
+    The rows an OFFSET skips are read as keys only, from the index that serves the ordering; the
+    fields, their joins and the expressions are read for the page's rows alone. Fetched whole,
+    MariaDB sorts the entire table for any page past the first few (0.3 s at 100,000 films).
+    One row more than a page says whether there is a next one, instead of a COUNT(*).
     """
     try:
         number = int(page_param or 1)
@@ -40,11 +43,10 @@ def paginate(queryset, page_param, per_page=PER_PAGE, *, annotations=None):
     if not 1 <= number <= MAX_PAGE:
         raise Http404(f"Page number must be between 1 and {MAX_PAGE}.")
     start = (number - 1) * per_page
-    if annotations:
-        window = queryset.filter(pk__in=queryset.values("pk")[start : start + per_page + 1]).annotate(**annotations)
-    else:
-        window = queryset[start : start + per_page + 1]
-    rows = list(window)
+    keys = queryset.values("pk")[start : start + per_page + 1]
+    if not connections[queryset.db].features.allow_sliced_subqueries_with_in:
+        keys = [key["pk"] for key in keys]  # MySQL takes no LIMIT in an IN subquery: one query more
+    rows = list(queryset.filter(pk__in=keys).values(*fields, **expressions))
     if not rows and number > 1:
         raise Http404("That page is past the last one.")
     return Page(rows=rows[:per_page], number=number, has_next=len(rows) > per_page)
