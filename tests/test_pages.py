@@ -217,3 +217,14 @@ def test_mysql_8_connections_read_current_table_statistics():
     mysql8 = FakeMySQL8()
     connection_created.send(sender=type(mysql8), connection=mysql8)
     assert mysql8.statements == ["SET SESSION information_schema_stats_expiry = 0"]
+
+
+@pytest.mark.parametrize("page", ["list", "detail"])
+def test_film_years_are_never_grouped_like_quantities(client, settings, page):
+    """A year is a label: with thousand separators on, 1999 must not become 1,999."""
+    settings.USE_THOUSAND_SEPARATOR = True
+    film = FilmFactory(year=1999)
+    url = reverse("app1:film_list") if page == "list" else reverse("app1:film_detail", args=[film.pk])
+    text = client.get(url).text
+    assert "1999" in text
+    assert "1,999" not in text
