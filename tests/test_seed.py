@@ -1,6 +1,7 @@
 """`manage.py seed`: counts, top-ups, repeatable data, and batches that land on their own database."""
 
 import math
+import re
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -45,6 +46,17 @@ def test_seed_creates_the_requested_counts():
         assert any(line.startswith(alias) and "all tables" in line for line in output.splitlines())
     assert "app1     app1.Film            +     25 rows in" in output
     assert "rows/s" in output
+
+
+def test_verbose_seed_splits_each_tables_time_into_build_write_and_commit():
+    lines = seed(verbosity=2).splitlines()
+    for label in ("authapp.SharedUser", "app1.Director", "app1.Film", "app2.Author", "app2.Book"):
+        table = next(index for index, line in enumerate(lines) if label in line)
+        split = re.fullmatch(r" +build (\S+) s, write (\S+) s, commit (\S+) s", lines[table + 1])
+        assert split, lines[table + 1]
+        total = float(re.search(r"rows in +(\S+) s", lines[table]).group(1))
+        assert sum(map(float, split.groups())) == pytest.approx(total, abs=0.02)
+    assert "build" not in seed()  # nothing added: no split
 
 
 def test_seed_is_safe_to_repeat_and_tops_up():
