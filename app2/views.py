@@ -1,5 +1,5 @@
 from django.contrib.postgres.expressions import ArraySubquery
-from django.db.models import OuterRef
+from django.db.models import CharField, Func, OuterRef, Value
 from django.shortcuts import get_object_or_404, render
 
 from pages.pagination import paginate
@@ -8,8 +8,9 @@ from .models import Author, Book
 
 
 def author_names():
-    """Return each book's author names, in Author's ordering, as a PostgreSQL array column."""
-    return ArraySubquery(Author.objects.filter(books=OuterRef("pk")).values("name"))
+    """Return each book's author names in Author's ordering, joined by PostgreSQL: "A, B", or "" for none."""
+    names = ArraySubquery(Author.objects.filter(books=OuterRef("pk")).values("name"))
+    return Func(names, Value(", "), function="array_to_string", output_field=CharField())
 
 
 def book_list(request):
