@@ -151,9 +151,19 @@ def test_film_without_a_user_says_so(client):
 
 def test_user_text_is_escaped(client):
     film = FilmFactory(title="<script>alert(1)</script>")
-    response = client.get(reverse("app1:film_detail", args=[film.pk]))
-    assert "<script>alert(1)</script>" not in response.text
-    assert "&lt;script&gt;" in response.text
+    book = BookFactory(authors=[AuthorFactory(name="<b>Ann</b>"), AuthorFactory(name="Bob & Co")])
+    pages = [
+        reverse("app1:film_list"),
+        reverse("app1:film_detail", args=[film.pk]),
+        reverse("app2:book_list"),
+        reverse("app2:book_detail", args=[book.pk]),
+    ]
+    for url in pages:
+        text = client.get(url).text
+        assert "<script>" not in text
+        assert "<b>Ann" not in text
+    assert "&lt;script&gt;" in client.get(pages[1]).text
+    assert "&lt;b&gt;Ann&lt;/b&gt;, Bob &amp; Co" in client.get(pages[3]).text
 
 
 @pytest.mark.parametrize(
