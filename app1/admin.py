@@ -52,7 +52,7 @@ class FilmAdmin(AddedByAdminMixin, App1ModelAdmin):
     list_select_related = ()
     search_fields = ("title", "director__name")
     autocomplete_fields = ("director", "added_by")
-    # The unfiltered count from the server's statistics, and no second count of the whole table.
+    # The unfiltered count from the server's statistics, no second count of the whole table, rows by key.
     paginator = EstimatedCountPaginator
     show_full_result_count = False
 

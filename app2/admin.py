@@ -25,6 +25,6 @@ class BookAdmin(AddedByAdminMixin, App2ModelAdmin):
     list_select_related = ()  # nothing to join: authors are many-to-many, the user is in SQLite
     search_fields = ("title", "isbn", "authors__name")
     autocomplete_fields = ("authors", "added_by")
-    # The unfiltered count from the server's statistics, and no second count of the whole table.
+    # The unfiltered count from the server's statistics, no second count of the whole table, rows by key.
     paginator = EstimatedCountPaginator
     show_full_result_count = False

@@ -1,11 +1,13 @@
 """The admin reads and writes each model on its own database, and lists related choices from theirs."""
 
+import re
+
 import pytest
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Group
-from django.db import connections
+from django.db import connections, router
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -223,6 +225,22 @@ def test_film_changelist_queries_do_not_grow_with_rows(rows, admin_client, djang
         response = admin_client.get(reverse("admin:app1_film_changelist"))
     assert response.status_code == 200
     assert len(response.context["cl"].result_list) == rows
+
+
+@pytest.mark.parametrize(("model", "factory"), [(Film, FilmFactory), (Book, BookFactory)])
+def test_changelist_pages_skip_rows_as_keys_only(admin_client, monkeypatch, model, factory):
+    """Past the first page the OFFSET runs over the primary key alone; the page's rows come by key."""
+    monkeypatch.setattr(admin.site._registry[model], "list_per_page", 2)
+    factory.create_batch(5)
+    alias = router.db_for_read(model)
+    url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+    with CaptureQueriesContext(connections[alias]) as captured:
+        response = admin_client.get(url, {"p": 2})
+    assert list(response.context["cl"].result_list) == list(model.objects.all()[2:4])
+    with_offset = [query["sql"] for query in captured.captured_queries if "OFFSET" in query["sql"]]
+    assert with_offset
+    keys_only = re.compile(r"SELECT (DISTINCT )?[^,()]+ AS [`\"]pk[`\"] FROM [^,()]+ ORDER BY [^()]+ LIMIT 2 OFFSET 2")
+    assert all(keys_only.search(sql) for sql in with_offset), with_offset
 
 
 @pytest.mark.parametrize(
