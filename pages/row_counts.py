@@ -4,10 +4,16 @@ from django.db import connections, router
 
 # Below this many rows (by the estimate) an exact COUNT(*) is cheap enough for every page view.
 EXACT_BELOW = 10_000
-# The planner's statistics: PostgreSQL's reltuples is -1 until the table is first analysed.
-ESTIMATE_SQL = {
-    "postgresql": "SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass(quote_ident(%s))",
-    "mysql": "SELECT TABLE_ROWS FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = %s",
+# The planner's statistics for a list of tables: PostgreSQL's reltuples is -1 until a table is first analysed.
+ESTIMATES_SQL = {
+    "postgresql": (
+        "SELECT relname, reltuples::bigint FROM pg_class "
+        "WHERE relname IN ({tables}) AND relkind IN ('r', 'p') AND pg_table_is_visible(oid)"
+    ),
+    "mysql": (
+        "SELECT TABLE_NAME, TABLE_ROWS FROM information_schema.TABLES "
+        "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN ({tables})"
+    ),
 }
 
 
@@ -22,15 +28,27 @@ def fresh_table_statistics(sender, connection, **kwargs):
             cursor.execute("SET SESSION information_schema_stats_expiry = 0")
 
 
+def row_counts(models, using):
+    """Return {model: (rows, is_estimate)} for models on `using`: one statistics query, COUNT(*) for the small."""
+    connection = connections[using]
+    sql = ESTIMATES_SQL.get(connection.vendor)
+    estimates = {}
+    if sql:
+        tables = [model._meta.db_table for model in models]
+        with connection.cursor() as cursor:
+            cursor.execute(sql.format(tables=", ".join(["%s"] * len(tables))), tables)
+            estimates = dict(cursor.fetchall())
+    counts = {}
+    for model in models:
+        estimate = estimates.get(model._meta.db_table)
+        if estimate is not None and estimate >= EXACT_BELOW:
+            counts[model] = (int(estimate), True)
+        else:
+            counts[model] = (model._default_manager.using(using).count(), False)
+    return counts
+
+
 def row_count(model, using=None):
     """Return (rows, is_estimate) for model's table on `using`, else the database the router reads it from."""
     using = using or router.db_for_read(model)
-    connection = connections[using]
-    sql = ESTIMATE_SQL.get(connection.vendor)
-    if sql:
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [model._meta.db_table])
-            row = cursor.fetchone()
-        if row and row[0] is not None and row[0] >= EXACT_BELOW:
-            return int(row[0]), True
-    return model._default_manager.using(using).count(), False
+    return row_counts([model], using)[model]

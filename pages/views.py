@@ -4,7 +4,7 @@ from django.apps import apps
 from django.db import connections, router
 from django.shortcuts import render
 
-from .row_counts import EXACT_BELOW, row_count
+from .row_counts import EXACT_BELOW, row_counts
 
 # The apps whose rows the home page counts, in the order it shows their databases.
 COUNTED_APPS = ("authapp", "app1", "app2")
@@ -12,13 +12,19 @@ COUNTED_APPS = ("authapp", "app1", "app2")
 
 def home(request):
     """Show each database: its alias, engine and how many rows each model routed there has."""
-    databases = {}
+    models_by_alias = {}
     for app_label in COUNTED_APPS:
         for model in apps.get_app_config(app_label).get_models():
-            alias = router.db_for_read(model)
-            database = databases.setdefault(
-                alias, {"alias": alias, "engine": connections[alias].display_name, "models": []}
-            )
-            rows, is_estimate = row_count(model)
-            database["models"].append({"name": model._meta.verbose_name_plural, "rows": rows, "estimate": is_estimate})
-    return render(request, "home.html", {"databases": databases.values(), "exact_below": EXACT_BELOW})
+            models_by_alias.setdefault(router.db_for_read(model), []).append(model)
+    databases = [
+        {
+            "alias": alias,
+            "engine": connections[alias].display_name,
+            "models": [
+                {"name": model._meta.verbose_name_plural, "rows": rows, "estimate": is_estimate}
+                for model, (rows, is_estimate) in row_counts(models, using=alias).items()
+            ],
+        }
+        for alias, models in models_by_alias.items()
+    ]
+    return render(request, "home.html", {"databases": databases, "exact_below": EXACT_BELOW})
