@@ -122,7 +122,8 @@ def bench_pages(env, name, pages, args, log_dir):
     """Start gunicorn with env, log in, warm every page up, then drive the pages in turn, args.rounds times.
 
     A page's ratio is the median, over the rounds, of its req/s over the ceiling's in the same round:
-    when the machine's speed drifts during the run (a shared VM's does), both move alike.
+    a shared VM's speed drifts during a run, so each page is compared with a ceiling measured
+    minutes, not the whole run, before it.
     """
     with Gunicorn(env, log_path=log_dir / f"gunicorn-{name}.log", workers=args.workers) as server:
         cookie = cookie_header(stack.admin_cookies(server))
