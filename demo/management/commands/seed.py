@@ -72,7 +72,7 @@ class Command(BaseCommand):
         self.added_at = now(Film)
         self.top_up(Film, films, self.build_films, write_to(Film, FILM_FIELDS))
 
-        self.top_up(Author, max(books // BOOKS_PER_AUTHOR, 1), self.build_authors, write_to(Author, ("name",)))
+        self.top_up(Author, max(books // BOOKS_PER_AUTHOR, 1), self.build_authors, write_to(Author, AUTHOR_FIELDS))
         self.author_ids = list(Author.objects.values_list("pk", flat=True))
         self.next_isbn = self.first_free_isbn()
         self.added_at = now(Book)
@@ -179,6 +179,7 @@ class Command(BaseCommand):
 
 
 DIRECTOR_FIELDS = ("name", "birth_year")
+AUTHOR_FIELDS = ("name",)
 FILM_FIELDS = ("title", "director_id", "year", "runtime_minutes", "added_by_id", "added_at")
 BOOK_FIELDS = ("id", "title", "isbn", "published", "pages", "added_by_id", "added_at")
 
