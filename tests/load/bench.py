@@ -8,7 +8,8 @@ creates and migrates them, and tops them up with `manage.py seed` (a one-time co
 the rows there). Each connection mode gets its own gunicorn (config/gunicorn.py, production
 settings, sync workers); wrk drives each page for --duration seconds on 127.0.0.1. The ceiling is
 /health/live/, which touches no database: Django's own cost on this machine, measured in the same
-run, so the ratio to it is the figure that travels between machines, not requests/s.
+run. The public pages are also driven, round by round, beside bare Django running the same queries
+(tests/load/bare: no middleware, no templates): how much of each page's time is its queries.
 """
 
 import argparse
@@ -32,6 +33,7 @@ from tests.support.replica import PostgresCluster
 
 WRK_SCRIPT = Path(__file__).with_name("wrk_report.lua")
 CEILING = "/health/live/"
+BARE_SETTINGS = "tests.load.bare.settings"
 # (label, path, logged in, target: the lowest ratio to the ceiling the page should reach)
 PAGES = [
     ("ceiling: /health/live/", CEILING, False, None),
@@ -118,6 +120,11 @@ def count_queries(env, pages):
     return module_json("tests.load.queries", *arguments, env=env, timeout=120)
 
 
+def drive(server, path, args, *, duration, cookie=None):
+    """Drive one page of a running gunicorn with wrk, as args say (connections, threads)."""
+    return wrk(server.url + path, duration=duration, connections=args.connections, threads=args.threads, cookie=cookie)
+
+
 def bench_pages(env, name, pages, args, log_dir):
     """Start gunicorn with env, log in, warm every page up, then drive the pages in turn, args.rounds times.
 
@@ -127,20 +134,15 @@ def bench_pages(env, name, pages, args, log_dir):
     """
     with Gunicorn(env, log_path=log_dir / f"gunicorn-{name}.log", workers=args.workers) as server:
         cookie = cookie_header(stack.admin_cookies(server))
-
-        def drive(path, logged_in, duration):
-            return wrk(
-                server.url + path,
-                duration=duration,
-                connections=args.connections,
-                threads=args.threads,
-                cookie=cookie if logged_in else None,
-            )
-
         for _, path, logged_in, _ in pages:
-            drive(path, logged_in, 1)  # warm-up: every worker loads the page's code and opens its connections
+            # Warm-up: every worker loads the page's code and opens its connections.
+            drive(server, path, args, duration=1, cookie=cookie if logged_in else None)
         rounds = [
-            [drive(path, logged_in, args.duration) for _, path, logged_in, _ in pages] for _ in range(args.rounds)
+            [
+                drive(server, path, args, duration=args.duration, cookie=cookie if logged_in else None)
+                for _, path, logged_in, _ in pages
+            ]
+            for _ in range(args.rounds)
         ]
     rows = []
     for index, (label, path, _, target) in enumerate(pages):
@@ -159,6 +161,59 @@ def bench_pages(env, name, pages, args, log_dir):
             }
         )
     return rows
+
+
+def bench_floor(env, pages, args, log_dir):
+    """Drive each public page on the site, then on bare Django running its queries, args.rounds times.
+
+    Both servers run side by side with the same settings but for tests/load/bare/settings.py, so a
+    round compares them minutes, not a whole run, apart.
+    """
+    public = [page for page in pages if page[1] == CEILING or page[3] is not None]
+    bare_env = {**env, "DJANGO_SETTINGS_MODULE": BARE_SETTINGS}
+    with (
+        Gunicorn(env, log_path=log_dir / "gunicorn-site.log", workers=args.workers) as site,
+        Gunicorn(bare_env, log_path=log_dir / "gunicorn-bare.log", workers=args.workers) as bare,
+    ):
+        servers = (site, bare)
+        for server in servers:
+            for _, path, _, _ in public:
+                drive(server, path, args, duration=1)  # warm-up
+        rounds = [
+            [[drive(server, path, args, duration=args.duration) for server in servers] for _, path, _, _ in public]
+            for _ in range(args.rounds)
+        ]
+    rows = []
+    for index, (label, _, _, target) in enumerate(public):
+        pairs = [round_[index] for round_ in rounds]
+        ceilings = [round_[0][0] for round_ in rounds]
+        rows.append(
+            {
+                "label": label,
+                "site": statistics.median(rate(site_run) * 1e6 for site_run, _ in pairs),
+                "bare": statistics.median(rate(bare_run) * 1e6 for _, bare_run in pairs),
+                "share": statistics.median(rate(site_run) / rate(bare_run) for site_run, bare_run in pairs),
+                "target_rps": target and statistics.median(target * rate(ceiling) * 1e6 for ceiling in ceilings),
+            }
+        )
+    return rows
+
+
+def print_floor(rows):
+    print("\nThe pages beside bare Django running the same queries (tests/load/bare; same rounds, req/s)")
+    print(f"{'page':<24} {'site':>7} {'bare':>7} {'share':>6} {'target':>7}")
+    for row in rows:
+        target = row["target_rps"]
+        verdict = ""
+        if target:
+            verdict = "  above bare Django: out of reach" if target > row["bare"] else "  within bare Django's reach"
+        target_cell = f"{target:>7.0f}" if target else f"{'-':>7}"
+        cells = f"{row['site']:>7.0f} {row['bare']:>7.0f} {row['share']:>6.2f} {target_cell}"
+        print(f"{row['label']:<24} {cells}{verdict}")
+    print(
+        "share = site req/s / bare req/s, median of the rounds; target = the page's target ratio times the "
+        "site's ceiling in req/s: a page whose target is above bare Django's cannot reach it with these queries."
+    )
 
 
 def rate(run):
@@ -299,6 +354,7 @@ def main(argv=None):
         results[mode] = bench_pages({**env, **MODES[mode]}, mode, pages, args, log_dir)
         print_mode(mode, results[mode], queries)
     print_time_split(pages, queries)
+    print_floor(bench_floor(env, pages, args, log_dir))
     if len(results) > 1:
         print_comparison(results)
     if args.replica:
