@@ -29,7 +29,7 @@ def fresh_table_statistics(sender, connection, **kwargs):
 
 
 def row_counts(models, using):
-    """Return {model: (rows, is_estimate)} for models on `using`: one statistics query, COUNT(*) for the small."""
+    """Return {model: (rows, is_estimate)} for models on `using`: one statistics query, one COUNT query for the rest."""
     connection = connections[using]
     sql = ESTIMATES_SQL.get(connection.vendor)
     estimates = {}
@@ -38,14 +38,28 @@ def row_counts(models, using):
         with connection.cursor() as cursor:
             cursor.execute(sql.format(tables=", ".join(["%s"] * len(tables))), tables)
             estimates = dict(cursor.fetchall())
-    counts = {}
+    counts, small = {}, []
     for model in models:
         estimate = estimates.get(model._meta.db_table)
         if estimate is not None and estimate >= EXACT_BELOW:
             counts[model] = (int(estimate), True)
         else:
-            counts[model] = (model._default_manager.using(using).count(), False)
-    return counts
+            small.append(model)
+    exact = exact_counts(connection, [model._meta.db_table for model in small])
+    counts.update({model: (rows, False) for model, rows in zip(small, exact, strict=True)})
+    return {model: counts[model] for model in models}  # in the order given
+
+
+def exact_counts(connection, tables):
+    """Return COUNT(*) of each table, in one query: the whole table's rows, as the estimates count them."""
+    if not tables:
+        return []
+    quote = connection.ops.quote_name
+    # Quoted table names from the models, no input.
+    counts = ", ".join(f"(SELECT COUNT(*) FROM {quote(table)})" for table in tables)  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {counts}")
+        return list(cursor.fetchone())
 
 
 def row_count(model, using=None):
