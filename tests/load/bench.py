@@ -166,8 +166,8 @@ def bench_pages(env, name, pages, args, log_dir):
 def bench_floor(env, pages, args, log_dir):
     """Drive each public page on the site, then on bare Django running its queries, args.rounds times.
 
-    Both servers run side by side with the same settings but for tests/load/bare/settings.py, so a
-    round compares them minutes, not a whole run, apart.
+    Both servers run side by side, with the shipped settings and tests/load/bare/settings.py: each
+    page is driven on one, then at once on the other, so the pair shares the machine's state.
     """
     public = [page for page in pages if page[1] == CEILING or page[3] is not None]
     bare_env = {**env, "DJANGO_SETTINGS_MODULE": BARE_SETTINGS}
