@@ -1,7 +1,5 @@
 """The public pages' queries with no middleware and no template: JSON out, the same paths."""
 
-from django.apps import apps
-from django.db import router
 from django.db.models import F
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404
@@ -12,7 +10,7 @@ from app2.models import Book
 from app2.views import author_names
 from pages.pagination import paginate
 from pages.row_counts import row_counts
-from pages.views import COUNTED_APPS
+from pages.views import counted_models
 
 
 def live(request):
@@ -22,11 +20,7 @@ def live(request):
 
 def home(request):
     """Each counted model's rows, one statistics query per database, as pages.views.home."""
-    models_by_alias = {}
-    for app_label in COUNTED_APPS:
-        for model in apps.get_app_config(app_label).get_models():
-            models_by_alias.setdefault(router.db_for_read(model), []).append(model)
-    counts = {alias: row_counts(models, using=alias) for alias, models in models_by_alias.items()}
+    counts = {alias: row_counts(models, using=alias) for alias, models in counted_models().items()}
     return JsonResponse({alias: [rows for rows, _ in found.values()] for alias, found in counts.items()})
 
 
