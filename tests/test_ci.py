@@ -157,6 +157,11 @@ def test_the_test_job_runs_make_test_with_the_users_on_sqlite_and_on_postgresql(
     assert users["SQLite"] == ""  # DATABASE_URL unset: the users' SQLite file as shipped
     assert urlsplit(users["PostgreSQL"]).hostname == "127.0.0.1"
     assert users["PostgreSQL"].startswith("postgres://")
+    # The all-PostgreSQL run also runs with prepared statements (tests/test_engines.py checks they are).
+    prepared = {entry["users"]: entry["prepared-statements"] for entry in matrix}
+    assert prepared == {"SQLite": "false", "PostgreSQL": "true"}
+    (suite,) = [step for step in STEPS["test"] if step.get("name") == "make test"]
+    assert suite["env"]["DB_PREPARED_STATEMENTS"] == "${{ matrix.prepared-statements }}"
     assert JOBS["test"]["strategy"]["fail-fast"] is False
     commands = "\n".join(runs("test"))
     assert "make test PYTEST_ARGS='-m \"not mysql_admin\"'" in commands

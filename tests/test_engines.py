@@ -11,6 +11,7 @@ from contextlib import closing
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import environ
 import pytest
 from django.db import connections
 
@@ -65,6 +66,14 @@ def postgresql_options_in_effect(connection):
     # A server that neither answers nor refuses costs at most this long, not the OS's minutes.
     assert parameters["connect_timeout"] == str(connection.settings_dict["OPTIONS"]["connect_timeout"])
     assert parameters["client_encoding"] == "UTF8"
+    # DB_PREPARED_STATEMENTS=true: a statement run a 6th time on a connection runs prepared, planned
+    # once by the server; off (Django's default), nothing is ever prepared. CI runs the suite both ways.
+    with connection.cursor() as cursor:
+        for _ in range(6):
+            cursor.execute("SELECT %s::int + 1", [1])
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s", ["SELECT $1::int + 1"])
+        prepared = cursor.fetchone()[0] == 1
+    assert prepared == environ.Env().bool("DB_PREPARED_STATEMENTS", default=False)
 
 
 OPTIONS_IN_EFFECT = {

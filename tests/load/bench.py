@@ -51,6 +51,7 @@ MODES = {
     "persistent": {},  # shipped: CONN_MAX_AGE=60 and CONN_HEALTH_CHECKS on every alias
     "pool": {"DB_POOL": "true"},  # PostgreSQL aliases on a psycopg pool (MySQL stays persistent)
     "none": {"CONN_MAX_AGE": "0"},  # a new connection per request on every alias
+    "prepared": {"DB_PREPARED_STATEMENTS": "true"},  # PostgreSQL plans a repeated statement once per connection
 }
 ANALYZE = """
 from django.db import connections
@@ -254,6 +255,7 @@ def describe_mode(mode):
         "persistent": "shipped: CONN_MAX_AGE=60, CONN_HEALTH_CHECKS",
         "pool": "DB_POOL=true: psycopg pool for PostgreSQL, CONN_MAX_AGE=0 there; MySQL, SQLite persistent",
         "none": "CONN_MAX_AGE=0: a new connection on every request",
+        "prepared": "DB_PREPARED_STATEMENTS=true: PostgreSQL aliases bind on the server, prepare repeated statements",
     }[mode]
 
 
@@ -319,7 +321,7 @@ def main(argv=None):
     parser.add_argument("--connections", type=int, default=4, help="wrk connections (default 4)")
     parser.add_argument("--threads", type=int, default=1, help="wrk threads (default 1: leave the CPU to gunicorn)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers (default 2, as shipped)")
-    parser.add_argument("--modes", default="persistent,pool,none", help="connection modes, comma-separated")
+    parser.add_argument("--modes", default=",".join(MODES), help="connection modes, comma-separated")
     parser.add_argument(
         "--no-replica", dest="replica", action="store_false", help="skip the book pages read through a replica"
     )
