@@ -38,16 +38,14 @@ def row_counts(models, using):
         with connection.cursor() as cursor:
             cursor.execute(sql.format(tables=", ".join(["%s"] * len(tables))), tables)
             estimates = dict(cursor.fetchall())
-    counts, small = {}, []
-    for model in models:
+
+    def estimated(model):
         estimate = estimates.get(model._meta.db_table)
-        if estimate is not None and estimate >= EXACT_BELOW:
-            counts[model] = (int(estimate), True)
-        else:
-            small.append(model)
-    exact = exact_counts(connection, [model._meta.db_table for model in small])
-    counts.update({model: (rows, False) for model, rows in zip(small, exact, strict=True)})
-    return {model: counts[model] for model in models}  # in the order given
+        return int(estimate) if estimate is not None and estimate >= EXACT_BELOW else None
+
+    small = [model for model in models if estimated(model) is None]
+    exact = dict(zip(small, exact_counts(connection, [model._meta.db_table for model in small]), strict=True))
+    return {model: (exact[model], False) if model in exact else (estimated(model), True) for model in models}
 
 
 def exact_counts(connection, tables):
