@@ -112,6 +112,15 @@ def lagging_by(site, seconds):
     with site.cluster.connect(site.cluster.standby_port, "books") as standby:
         replayed = "SELECT pg_last_wal_replay_lsn() >= %s"
         assert wait_until(lambda: standby.execute(replayed, [written]).fetchone()[0], seconds + 10)
+    warm_up(site)
+
+
+def warm_up(site):
+    """Let each gunicorn worker ask the primary and the replica (once a second): a process judges a
+    replica's staleness from positions it read on the primary, and one that has read none trusts no replica."""
+    for _ in range(12):
+        page(site, "/books/")
+        time.sleep(0.1)
 
 
 def wait_until(condition, seconds):

@@ -5,6 +5,8 @@ from contextvars import ContextVar
 
 from django.db import connections
 
+from routers.replicas import PROBES
+
 served_by = ContextVar("served_by", default=None)
 
 
@@ -41,5 +43,6 @@ class Note:
         self.alias, self.seen = alias, seen
 
     def __call__(self, execute, sql, params, many, context):
-        self.seen.add(self.alias)
+        if sql not in PROBES:  # the router asking a replica's state is not the request's read
+            self.seen.add(self.alias)
         return execute(sql, params, many, context)
