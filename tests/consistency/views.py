@@ -77,6 +77,8 @@ def register_raw(request, pk):
 
 
 def register_bump(request, pk):
-    """A GET that writes on app1 before it reads app2: running it twice would bump twice."""
-    Director.objects.filter(pk=request.GET["director"]).update(birth_year=F("birth_year") + 1)
-    return answer(Register.objects.get(pk=pk))
+    """A GET that writes on app1 before it reads app2: running it twice would bump twice (`bumps` counts)."""
+    directors = Director.objects.filter(pk=request.GET["director"])
+    directors.update(birth_year=F("birth_year") + 1)
+    row = Register.objects.get(pk=pk)
+    return JsonResponse({**row.as_dict(), "bumps": directors.get().birth_year, "served_by": aliases()})
