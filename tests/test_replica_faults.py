@@ -123,7 +123,8 @@ def settle(site, delay):
     """Delay the standby's replay, wait until it has replayed a fresh commit, and let both workers see it.
 
     A worker judges a replica from positions it read on the primary (once a second), so a worker
-    that has read none yet trusts no replica; a dozen reads over 1.2 s reach both workers.
+    that has read none yet trusts no replica; a dozen reads over 1.2 s reach both workers. Then
+    every test starts with the replica serving (a worker leaves a failed one alone for 5 s).
     """
     site.cluster.delay_replay(delay)
     written = bump_on_the_primary(site)
@@ -131,6 +132,7 @@ def settle(site, delay):
     for _ in range(12):
         Client(site).read()
         time.sleep(0.1)
+    assert wait_until(lambda: all(Client(site).read()["served_by"] == ["app2_replica"] for _ in range(4)), 10)
 
 
 def wait_until(condition, seconds):
@@ -211,13 +213,17 @@ def test_the_recorded_position_covers_an_asynchronous_commit(site):
     on(site, primary, "ALTER SYSTEM SET wal_writer_delay = '10s'")
     on(site, primary, "SELECT pg_reload_conf()")
     try:
-        time.sleep(0.5)  # the reload reaches the workers' open sessions
+        # An asynchronous commit wakes a hibernating WAL writer, which then stays awake, sleeping
+        # wal_writer_delay between rounds and woken early only by a full page of WAL.
+        bump_on_the_primary(site)
+        time.sleep(0.5)  # the reload has reached the workers' open sessions too
         writer = Client(site)
-        # The commit sits in the WAL buffers until the WAL writer wakes (up to 10 s): the standby has
-        # replayed all that was written, which pg_current_wal_lsn() reports, but not the commit.
-        status, saved = writer.send("POST", f"/registers/{site.register}/raw/", {"value": 5})
-        assert status == 200
-        assert writer.read()["version"] == saved["version"]
+        assert writer.send("POST", f"/registers/{site.register}/raw/", {"value": 5})[0] == 200
+        time.sleep(1.5)  # both workers ask the standby again: it has replayed all that was written
+        # The commit sits in the WAL buffers until the writer's next round: not yet written, so the
+        # standby has replayed all that pg_current_wal_lsn() reports, but not the commit.
+        assert on(site, primary, "SELECT pg_current_wal_lsn() < pg_current_wal_insert_lsn()")[0]
+        assert writer.read()["version"] == version_on(site, primary)
     finally:
         on(site, primary, "ALTER SYSTEM RESET synchronous_commit")
         on(site, primary, "ALTER SYSTEM RESET wal_writer_delay")
@@ -241,6 +247,8 @@ def test_a_stopped_standby_costs_no_request_and_a_get_that_wrote_runs_once(site)
 def test_a_promoted_standby_serves_nothing(site):
     """Last: a promoted standby diverges from the primary for good."""
     settle(site, 0)
+    written = bump_on_the_primary(site)  # a commit replayed just now: the standby looks current
+    assert wait_until(lambda: version_on(site, site.cluster.standby_port) >= written, 10)
     on(site, site.cluster.standby_port, "SELECT pg_promote()")
     assert wait_until(lambda: not on(site, site.cluster.standby_port, "SELECT pg_is_in_recovery()")[0], 10)
     on(site, site.cluster.standby_port, "UPDATE consistency_register SET value = -1 WHERE id = %s", [site.register])
@@ -248,6 +256,6 @@ def test_a_promoted_standby_serves_nothing(site):
     status, saved = writer.send("POST", f"/registers/{site.register}/edit/", {"value": 2})
     assert status == 200
     assert writer.read() == {**saved, "served_by": ["app2"]}
-    time.sleep(1.5)  # one cached status at most
+    time.sleep(1.5)  # one cached status at most: in that second, a client with no position may read it
     seen = [Client(site).read() for _ in range(10)]
     assert {(row["value"], tuple(row["served_by"])) for row in seen} == {(2, ("app2",))}
