@@ -196,9 +196,9 @@ def replay_position(alias):
 
 def same_database(replica, primary):
     """True if a replica alias names the primary's own database (a test MIRROR of it)."""
-    keys = ("HOST", "PORT", "NAME")
-    first, second = connections.settings[replica], connections.settings[primary]
-    return all(first.get(key) == second.get(key) for key in keys)
+    # The connections' own settings: the test runner points a mirror's at the primary's test database.
+    first, second = connections[replica].settings_dict, connections[primary].settings_dict
+    return all(first.get(key) == second.get(key) for key in ("HOST", "PORT", "NAME"))
 
 
 _primaries = {}
