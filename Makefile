@@ -1,6 +1,6 @@
 # One Django site, three databases. `make help` lists the targets.
 .DEFAULT_GOAL := help
-.PHONY: help install system-deps browser bench-deps databases migrate routes migrate-check references demo-fixtures seed superuser run serve up down test bench drill references-scale lint format migrations-check check clean
+.PHONY: help install system-deps browser bench-deps databases migrate routes migrate-check references demo-fixtures seed superuser run serve up down test bench drill consistency references-scale lint format migrations-check check clean
 
 PYTHON ?= python3
 # The image sets VENV=/opt/venv, so `make test` runs inside the compose stack too.
@@ -101,6 +101,16 @@ bench: install bench-deps ## Benchmark the pages with wrk under production gunic
 
 drill: install ## Fault drill: MySQL, PostgreSQL, then its replica cut off under load, SQLite under concurrent writes; print the table
 	$(BIN)/python -m tests.load.drill $(DRILL_ARGS)
+
+# make consistency: its own PostgreSQL primary and two standbys, throwaway MySQL database and SQLite file,
+# removed afterwards, on Ctrl-C too. Both runs go on when the first finds a violation; make fails if either did.
+SEED ?= 1
+DURATION ?= 600
+consistency: install ## Randomized history checker: clients vs faulted standbys, WSGI then ASGI (uvicorn), DURATION s each (SEED=1 DURATION=600)
+	@status=0; \
+	$(BIN)/python -m tests.consistency.run --seed $(SEED) --duration $(DURATION) || status=1; \
+	$(BIN)/python -m tests.consistency.run --seed $(SEED) --duration $(DURATION) --asgi || status=1; \
+	exit $$status
 
 references-scale: install ## Time `manage.py references` and `--fix` at 100,000 films and books (the bench's databases)
 	$(BIN)/python -m tests.load.references_scale
