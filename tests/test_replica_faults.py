@@ -111,14 +111,6 @@ def bump_on_the_primary(site):
     return on(site, site.cluster.primary_port, sql, [site.register])[0]
 
 
-def standby_settings(site, **values):
-    """ALTER SYSTEM on the standby and reload it."""
-    for name, value in values.items():
-        quoted = str(value).replace("'", "''")
-        on(site, site.cluster.standby_port, f"ALTER SYSTEM SET {name} = '{quoted}'")
-    on(site, site.cluster.standby_port, "SELECT pg_reload_conf()")
-
-
 def settle(site, delay):
     """Delay the standby's replay, wait until it has replayed a fresh commit, and let both workers see it.
 
@@ -185,11 +177,10 @@ def test_a_streaming_response_reads_the_clients_own_write(site):
 def test_a_replica_that_stopped_replaying_serves_nothing_older_than_max_lag(site, fault):
     """Receive and replay positions stay equal when streaming stops: lag must be measured against the primary."""
     settle(site, 0)
-    original = on(site, site.cluster.standby_port, "SHOW primary_conninfo")[0]
     if fault == "streaming cut":
-        standby_settings(site, primary_conninfo="")
+        site.cluster.cut_streaming()
     else:
-        on(site, site.cluster.standby_port, "SELECT pg_wal_replay_pause()")
+        site.cluster.pause_replay()
     try:
         written = bump_on_the_primary(site)
         time.sleep(MAX_LAG + 1.5)  # past the bound, and past a second of cached status
@@ -198,9 +189,9 @@ def test_a_replica_that_stopped_replaying_serves_nothing_older_than_max_lag(site
         assert {(row["version"], tuple(row["served_by"])) for row in seen} == {(written, ("app2",))}
     finally:
         if fault == "streaming cut":
-            standby_settings(site, primary_conninfo=original)
+            site.cluster.restore_streaming()
         else:
-            on(site, site.cluster.standby_port, "SELECT pg_wal_replay_resume()")
+            site.cluster.resume_replay()
     assert wait_until(lambda: version_on(site, site.cluster.standby_port) >= written, 20)
 
 
@@ -249,8 +240,7 @@ def test_a_promoted_standby_serves_nothing(site):
     settle(site, 0)
     written = bump_on_the_primary(site)  # a commit replayed just now: the standby looks current
     assert wait_until(lambda: version_on(site, site.cluster.standby_port) >= written, 10)
-    on(site, site.cluster.standby_port, "SELECT pg_promote()")
-    assert wait_until(lambda: not on(site, site.cluster.standby_port, "SELECT pg_is_in_recovery()")[0], 10)
+    site.cluster.promote()
     on(site, site.cluster.standby_port, "UPDATE consistency_register SET value = -1 WHERE id = %s", [site.register])
     writer = Client(site)
     status, saved = writer.send("POST", f"/registers/{site.register}/edit/", {"value": 2})
