@@ -11,7 +11,7 @@ import time
 from .history import Window
 
 FAULTS = ("delay", "pause", "cut", "stop")
-HOLD = (1.0, 4.0)  # seconds a fault stays in place
+HOLD = (1.0, 6.0)  # seconds a fault stays in place: sometimes past DB_REPLICA_MAX_LAG (3 s), sometimes not
 GAP = (1.0, 3.0)  # quiet seconds between two faults
 LEAD = 2.0  # quiet seconds before the first fault: the workers learn the standbys' state
 CATCH_UP_WITHIN = 20  # seconds a healed standby may take to replay what it missed
