@@ -4,9 +4,9 @@ Each check returns a Verdict: how many operations (or row readings) it judged, a
 each a sentence and the operations that show it. report() prints them all and the share of reads
 the replicas served; it returns whether every guarantee held.
 
-Versions only grow on the primary (every write adds one), so a version stands for "this write and
-every one before it". A lost update breaks that; it is reported as such, and may show under other
-guarantees too, as a client would see it.
+Versions only grow on the primary: every write adds one, and the clients never write one row at
+once (clients.py), so a version stands for "this write and every one before it". A lost update
+breaks that; it is reported as such, and may show under other guarantees too, as a client sees it.
 """
 
 import bisect
@@ -21,6 +21,8 @@ PROMOTION_GRACE = 2.0  # seconds: a worker asks a replica's state once a second 
 
 @dataclass
 class Verdict:
+    """One guarantee's judgement: what it looked at, and every violation with the operations that show it."""
+
     name: str
     checked: int = 0
     violations: list = field(default_factory=list)  # (sentence, [ops])
