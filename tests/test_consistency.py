@@ -19,7 +19,7 @@ MAX_LAG = 3
 SHARE = re.compile(r"Reads served by replicas: [\d.]+ % overall \(\d+ of \d+\), ([\d.]+) % outside fault windows")
 
 
-@pytest.mark.parametrize(("server", "seed", "duration"), [("wsgi", 2, 29), ("asgi", 3, 18)])
+@pytest.mark.parametrize(("server", "seed", "duration"), [("wsgi", 2, 29), ("asgi", 4, 18)])
 def test_a_short_run_keeps_every_guarantee(server, seed, duration):
     arguments = ["--seed", str(seed), "--duration", str(duration), *(["--asgi"] if server == "asgi" else [])]
     result = python("-m", "tests.consistency.run", *arguments, env=dict(os.environ), timeout=duration + 90)
