@@ -12,6 +12,7 @@ was violated, 2 when the harness itself failed; removes everything it built, on 
 """
 
 import argparse
+import contextlib
 import functools
 import os
 import random
@@ -21,6 +22,7 @@ import sys
 import tempfile
 import threading
 import time
+import traceback
 from pathlib import Path
 
 import django
@@ -124,14 +126,20 @@ def first_traceback(log_path, lines=40):
 
 
 def run(args):
-    """Build everything, drive the site, remove everything; return (history, harness errors, a server traceback)."""
-    tmp = Path(tempfile.mkdtemp(prefix="consistency-"))
-    cluster = PostgresCluster(standbys=STANDBYS)
-    films = throwaway_name("app1", f"consistency_{os.getpid()}")  # a run beside the suite or another run
-    history = History()
-    started = time.monotonic()
-    try:
+    """Build everything, drive the site, remove everything; return (history, harness errors, a server traceback).
+
+    Each thing built is removed even when building the next one fails, and when removing another does.
+    """
+    history, started = History(), time.monotonic()
+    with contextlib.ExitStack() as cleanup:
+        tmp = Path(tempfile.mkdtemp(prefix="consistency-"))
+        cleanup.callback(shutil.rmtree, tmp, ignore_errors=True)
+        cluster = PostgresCluster(standbys=STANDBYS)
+        cleanup.callback(cluster.stop)
         cluster.start()
+        films = throwaway_name("app1", f"consistency_{os.getpid()}")  # a run beside the suite or another run
+        cleanup.callback(connections.close_all)
+        cleanup.callback(drop_database, "app1", films)
         recreate_database("app1", films)
         env = site_env(tmp, cluster, database_url(connections.settings["app1"], films))
         checked(manage("create_databases", env=env), "create_databases")
@@ -143,11 +151,6 @@ def run(args):
             log(f"set up in {time.monotonic() - started:.1f} s; faults (seconds since the clients started):")
             errors = drive(server, cluster, rows, args, history)
         return history, errors, first_traceback(log_path)
-    finally:
-        cluster.stop()
-        drop_database("app1", films)
-        connections.close_all()
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def main(argv=None):
@@ -167,17 +170,20 @@ def main(argv=None):
         f"{args.rows} registers, {args.workers} workers, {STANDBYS} standbys, DB_REPLICA_MAX_LAG {MAX_LAG} s"
     )
     try:
-        history, errors, traceback = run(args)
+        history, errors, server_traceback = run(args)
     except KeyboardInterrupt:
         log("Interrupted: everything built for the run is removed.")
         return 130
     except SystemExit as stopped:  # SIGTERM, through exit_on_sigterm()
         log("Terminated: everything built for the run is removed.")
         return stopped.code
+    except Exception:  # the harness failed (a server, a database, a migration): not a verdict on the site
+        traceback.print_exc()
+        return 2
     log()
     held = checker.report(history, MAX_LAG, print=log)
-    if traceback:
-        log(f"\nThe first traceback in gunicorn's log:\n{traceback}")
+    if server_traceback:
+        log(f"\nThe first traceback in gunicorn's log:\n{server_traceback}")
     if errors:
         log("\nThe harness failed, so the history proves nothing:\n  " + "\n  ".join(errors))
         return 2
