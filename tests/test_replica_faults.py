@@ -155,10 +155,13 @@ def test_an_update_view_post_never_writes_replica_data_back(site):
     assert version_on(site, site.cluster.primary_port) == theirs + 1
 
 
-def test_a_raw_sql_write_is_read_back_in_the_same_request(site):
+@pytest.mark.parametrize(("method", "view"), [("POST", "raw"), ("GET", "touch")])
+def test_a_raw_sql_write_is_read_back_in_the_same_request(site, method, view):
+    """A POST reads the primary anyway; a GET that writes (a view counter) must be pinned by its write."""
     settle(site, DELAY)
     before = version_on(site, site.cluster.primary_port)
-    status, row = Client(site).send("POST", f"/registers/{site.register}/raw/", {"value": 3})
+    fields = {"value": 3} if method == "POST" else None
+    status, row = Client(site).send(method, f"/registers/{site.register}/{view}/", fields)
     assert (status, row["version"], row["served_by"]) == (200, before + 1, ["app2"])
 
 

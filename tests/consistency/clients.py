@@ -17,11 +17,13 @@ from urllib.parse import urlencode
 
 from tests.support.http import cookie_header, exchange, response_cookies
 
-from .history import Op
+from .history import WRITES, Op
 
 TIMEOUT = 10  # seconds per request: gunicorn's worker timeout is 30, a replica's connect timeout 2
-# The default mix, by weight: reads (some through the async view), edits, raw writes, streams, lists.
-MIX = {"read": 30, "async": 10, "stream": 10, "list": 15, "edit": 15, "raw": 10}
+# The default mix, by weight: reads (some through the async view), edits, raw writes, streams, lists;
+# visits, reads by a newcomer with no cookie (nothing but the lag bound keeps them from old data);
+# touches, GETs that write with raw SQL and read the row back.
+MIX = {"read": 25, "async": 10, "stream": 10, "list": 10, "visit": 10, "edit": 15, "raw": 10, "touch": 5}
 PATHS = {
     "read": "/registers/{row}/",
     "async": "/registers/{row}/async/",
@@ -29,6 +31,8 @@ PATHS = {
     "list": "/registers/",
     "edit": "/registers/{row}/edit/",
     "raw": "/registers/{row}/raw/",
+    "touch": "/registers/{row}/touch/",
+    "visit": "/registers/{row}/",
 }
 
 
@@ -40,7 +44,7 @@ class Client:
         self.number, self.port, self.rows, self.rng, self.history = number, port, rows, rng, history
         self.writing = writing
         self.kinds, self.weights = list(mix), list(mix.values())
-        self.cookies = {}
+        self.cookies, self.visits = {}, 0
         self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=TIMEOUT)
 
     def run(self, stop, pause=0.02):
@@ -57,13 +61,18 @@ class Client:
     def request(self, kind, row):
         """Make one request of this kind on this row; record and return its Op."""
         path = PATHS[kind].format(row=row)
-        headers = {"Cookie": cookie_header(self.cookies)} if self.cookies else {}
+        visitor = kind == "visit"
+        headers = {"Cookie": cookie_header(self.cookies)} if self.cookies and not visitor else {}
         body = None
         if kind in ("edit", "raw"):
             body = urlencode({"value": self.rng.randrange(1000)})
             headers["Content-Type"] = "application/x-www-form-urlencoded"
-        with self.writing[row] if body else contextlib.nullcontext():
-            op = Op(self.number, kind, time.monotonic(), 0.0, row=row)
+        client = str(self.number)
+        if visitor:
+            self.visits += 1
+            client = f"{self.number}/v{self.visits}"
+        with self.writing[row] if kind in WRITES else contextlib.nullcontext():
+            op = Op(client, kind, time.monotonic(), 0.0, row=row)
             try:
                 op.status, response_headers, raw = exchange(
                     self.connection, "POST" if body else "GET", path, body=body, headers=headers
@@ -72,7 +81,8 @@ class Client:
                 self.connection.close()  # http.client opens a new one for the next request
                 op.error = repr(exc)
             else:
-                self.cookies.update(response_cookies(response_headers))
+                if not visitor:  # a visitor's cookie leaves with it
+                    self.cookies.update(response_cookies(response_headers))
                 if op.status == 200:
                     read_answer(op, raw)
             op.end = time.monotonic()

@@ -8,8 +8,8 @@ import threading
 from dataclasses import dataclass, field
 
 PRIMARY = "app2"
-READS = ("read", "async", "stream", "list")  # GETs
-WRITES = ("edit", "raw")  # POSTs
+READS = ("read", "async", "stream", "list", "visit")  # GETs; a visit is a first one, with no cookie
+WRITES = ("edit", "raw", "touch")  # POSTs, and a GET that writes
 
 
 def replica_alias(standby):
@@ -25,7 +25,7 @@ def is_replica(alias):
 class Op:
     """One request a client made, and what it saw."""
 
-    client: int
+    client: str  # "3" for client 3; "3/v12" for its 12th one-off visitor, a client of its own
     kind: str  # one of READS or WRITES
     start: float
     end: float

@@ -11,6 +11,7 @@ urlpatterns = [
     path("registers/<int:pk>/stream/", views.register_stream),
     path("registers/<int:pk>/edit/", views.RegisterEdit.as_view()),
     path("registers/<int:pk>/raw/", views.register_raw),
+    path("registers/<int:pk>/touch/", views.register_touch),
     path("registers/<int:pk>/bump/", views.register_bump),
     path("", include("config.urls")),
 ]

@@ -68,10 +68,20 @@ def register_raw(request, pk):
     """Write with raw SQL on the primary's connection, then read the row back through the ORM."""
     if request.method != "POST":
         return JsonResponse({"error": "POST only"}, status=405)
+    return raw_write(pk, "value = %s, ", [int(request.POST.get("value", 0))])
+
+
+def register_touch(request, pk):
+    """A GET that writes with raw SQL (a view counter, a "seen" mark), then reads the row back."""
+    return raw_write(pk, "", [])
+
+
+def raw_write(pk, assignments, params):
+    """Add one to the row's version with raw SQL on app2's connection; answer the row as the ORM reads it next."""
     with connections["app2"].cursor() as cursor:
         cursor.execute(
-            "UPDATE consistency_register SET value = %s, version = version + 1 WHERE id = %s",
-            [int(request.POST.get("value", 0)), pk],
+            f"UPDATE consistency_register SET {assignments}version = version + 1 WHERE id = %s",  # noqa: S608
+            [*params, pk],
         )
     return answer(Register.objects.get(pk=pk))
 
