@@ -17,8 +17,8 @@ from django.db import connections
 from tests.support.databases import database_url, drop_database, recreate_database, throwaway_name
 from tests.support.gunicorn import Gunicorn
 from tests.support.http import cookie_header, exchange, response_cookies
-from tests.support.processes import PRODUCTION_ENV, checked, clean_environ, manage
-from tests.support.replica import PostgresCluster
+from tests.support.processes import checked, manage
+from tests.support.replica import PostgresCluster, site_environ
 
 MAX_LAG = 3  # DB_REPLICA_MAX_LAG for this site, seconds
 DELAY = 2  # recovery_min_apply_delay while a test needs a stale replica: inside MAX_LAG
@@ -43,15 +43,13 @@ def site(cluster, tmp_path_factory, django_db_blocker, production_static):
     """The test site under gunicorn (2 workers) on the private primary and standby, MySQL and SQLite."""
     tmp = tmp_path_factory.mktemp("replica-faults")
     films = throwaway_name("app1", "faults")
-    env = clean_environ(
-        **{**PRODUCTION_ENV, "DJANGO_SETTINGS_MODULE": "tests.consistency.settings"},
-        DJANGO_HTTPS="false",
-        DJANGO_STATIC_ROOT=str(production_static),
-        DATABASE_URL=f"sqlite:///{tmp / 'users.sqlite3'}",
-        APP1_DATABASE_URL=database_url(connections.settings["app1"], films),
-        APP2_DATABASE_URL=cluster.url(cluster.primary_port, "books"),
-        APP2_REPLICA_URLS=cluster.url(cluster.standby_port, "books"),
-        DB_REPLICA_MAX_LAG=str(MAX_LAG),
+    env = site_environ(
+        cluster,
+        settings="tests.consistency.settings",
+        users=tmp / "users.sqlite3",
+        app1_url=database_url(connections.settings["app1"], films),
+        max_lag=MAX_LAG,
+        static_root=production_static,
     )
     with django_db_blocker.unblock():
         recreate_database("app1", films)

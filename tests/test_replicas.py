@@ -20,8 +20,8 @@ from app2.validators import isbn13
 from tests.support.databases import database_url, drop_database, recreate_database, throwaway_name
 from tests.support.gunicorn import Gunicorn
 from tests.support.http import CSRF_INPUT, admin_login, cookie_header, exchange, post_form, response_cookies
-from tests.support.processes import PRODUCTION_ENV, checked, clean_environ, manage
-from tests.support.replica import PostgresCluster
+from tests.support.processes import checked, manage
+from tests.support.replica import PostgresCluster, site_environ
 
 MAX_LAG = 4  # DB_REPLICA_MAX_LAG for this site, seconds
 DELAY = 2  # recovery_min_apply_delay while a test shows a stale read: well inside MAX_LAG
@@ -51,15 +51,13 @@ def site(cluster, tmp_path_factory, django_db_blocker, production_static):
     """The production site on a throwaway MySQL database, the private primary and its standby."""
     tmp = tmp_path_factory.mktemp("replicas")
     films = throwaway_name("app1", "replicas")
-    env = clean_environ(
-        **PRODUCTION_ENV,
-        DJANGO_HTTPS="false",
-        DJANGO_STATIC_ROOT=str(production_static),
-        DATABASE_URL=f"sqlite:///{tmp / 'users.sqlite3'}",
-        APP1_DATABASE_URL=database_url(connections.settings["app1"], films),
-        APP2_DATABASE_URL=cluster.url(cluster.primary_port, "books"),
-        APP2_REPLICA_URLS=cluster.url(cluster.standby_port, "books"),
-        DB_REPLICA_MAX_LAG=str(MAX_LAG),
+    env = site_environ(
+        cluster,
+        settings="config.settings.production",
+        users=tmp / "users.sqlite3",
+        app1_url=database_url(connections.settings["app1"], films),
+        max_lag=MAX_LAG,
+        static_root=production_static,
     )
     with django_db_blocker.unblock():
         recreate_database("app1", films)

@@ -31,8 +31,8 @@ from django.db import connections
 from tests.load.stack import exit_on_sigterm
 from tests.support.databases import database_url, drop_database, recreate_database, throwaway_name
 from tests.support.gunicorn import Gunicorn
-from tests.support.processes import PRODUCTION_ENV, checked, clean_environ, manage
-from tests.support.replica import PostgresCluster
+from tests.support.processes import checked, manage
+from tests.support.replica import PostgresCluster, site_environ
 
 from . import checker
 from .clients import Client
@@ -65,15 +65,14 @@ def site_env(tmp, cluster, app1_url):
     """The test site's environment: production settings plus tests.consistency, on these databases."""
     static = tmp / "static"  # JSON views only: nothing collected, but the directory must exist
     static.mkdir()
-    return clean_environ(
-        **{**PRODUCTION_ENV, "DJANGO_SETTINGS_MODULE": "tests.consistency.settings"},
-        DJANGO_HTTPS="false",
-        DJANGO_STATIC_ROOT=str(static),
-        DATABASE_URL=f"sqlite:///{tmp / 'users.sqlite3'}",
-        APP1_DATABASE_URL=app1_url,
-        APP2_DATABASE_URL=cluster.url(cluster.primary_port, DATABASE),
-        APP2_REPLICA_URLS=",".join(cluster.url(port, DATABASE) for port in cluster.standby_ports),
-        DB_REPLICA_MAX_LAG=str(MAX_LAG),
+    return site_environ(
+        cluster,
+        settings="tests.consistency.settings",
+        users=tmp / "users.sqlite3",
+        app1_url=app1_url,
+        max_lag=MAX_LAG,
+        static_root=static,
+        database=DATABASE,
         GUNICORN_LOG_LEVEL="warning",
     )
 

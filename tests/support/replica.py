@@ -19,6 +19,7 @@ import psycopg
 from psycopg import sql
 
 from tests.support.gunicorn import free_port
+from tests.support.processes import PRODUCTION_ENV, clean_environ
 
 BINARIES = ("initdb", "pg_ctl", "pg_basebackup")
 WITHIN = 60  # seconds any server binary, connection or wait may take
@@ -203,3 +204,18 @@ class PostgresCluster:
                     return True
             time.sleep(0.05)
         return False
+
+
+def site_environ(cluster, *, settings, users, app1_url, max_lag, static_root, database="books", **extra):
+    """The production site's environment on this cluster: app2 on the primary, each standby one of its replicas."""
+    return clean_environ(
+        **{**PRODUCTION_ENV, "DJANGO_SETTINGS_MODULE": settings},
+        DJANGO_HTTPS="false",
+        DJANGO_STATIC_ROOT=str(static_root),
+        DATABASE_URL=f"sqlite:///{users}",
+        APP1_DATABASE_URL=app1_url,
+        APP2_DATABASE_URL=cluster.url(cluster.primary_port, database),
+        APP2_REPLICA_URLS=",".join(cluster.url(port, database) for port in cluster.standby_ports),
+        DB_REPLICA_MAX_LAG=str(max_lag),
+        **extra,
+    )
