@@ -32,8 +32,10 @@ from contextlib import ExitStack
 from asgiref.sync import async_to_sync, iscoroutinefunction
 from django.conf import settings
 from django.core.handlers.base import BaseHandler
+from django.core.signals import request_finished
 from django.core.signing import BadSignature
-from django.db import DatabaseError, InterfaceError, OperationalError, connections, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, ProgrammingError, connections, transaction
+from django.dispatch import receiver
 
 from . import replicas
 
@@ -41,8 +43,11 @@ COOKIE = "replica_lsn"
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS", "TRACE")
 UNREACHABLE_LSN = "FFFFFFFF/FFFFFFFF"
 INSERT_POSITION_SQL = "SELECT pg_current_wal_insert_lsn()::text"
-# Statements that do not write; anything else counts as a write (it pins, and forbids a retry).
+# Statements that do not write; anything else counts as a write (it pins, and forbids a retry). A
+# SELECT ... INTO creates a table, EXPLAIN ANALYZE runs its statement, and two statements in one call
+# are not looked into: all count as writes.
 READS = re.compile(r"\s*(SELECT|SHOW|EXPLAIN|VALUES|TABLE|SET|SAVEPOINT|RELEASE|ROLLBACK)\b", re.IGNORECASE)
+NOT_READS = re.compile(r"\bINTO\b|^\s*EXPLAIN\s*(\(.*\bANALYZE\b|ANALYZE\b)|;\s*\S", re.IGNORECASE | re.DOTALL)
 CTE_WRITES = re.compile(r"\b(INSERT|UPDATE|DELETE|MERGE)\b", re.IGNORECASE)
 
 
@@ -140,7 +145,7 @@ class ReadReplicaMiddleware:
             # positions() reads the insert position next: the transaction's first snapshot, so a bound on it.
             traffic.used.add(primary)
         if blocks:
-            response.streaming_content = Snapshot(response.streaming_content, blocks)
+            response.streaming_content = Snapshot(response.streaming_content, blocks, self.primaries)
 
     @staticmethod
     def max_age():
@@ -151,7 +156,8 @@ class ReadReplicaMiddleware:
         traffic = getattr(request, "replica_traffic", None)
         if traffic is None or traffic.retried or traffic.written or request.method not in SAFE_METHODS:
             return None
-        if not isinstance(exception, OperationalError | InterfaceError):
+        # ProgrammingError too: a replica that has not replayed a migration yet lacks a table or a column.
+        if not isinstance(exception, OperationalError | InterfaceError | ProgrammingError):
             return None
         failed = [
             connection.alias
@@ -196,6 +202,8 @@ def writes(sql, many):
     """True unless the statement is known not to write (a function called by a SELECT is not seen)."""
     if many:
         return True
+    if NOT_READS.search(sql):
+        return True
     if sql.lstrip()[:4].upper() == "WITH":
         return bool(CTE_WRITES.search(sql))
     return not READS.match(sql)
@@ -213,14 +221,22 @@ class Spotter:
             if writes(sql, many):
                 self.traffic.written.add(self.alias)
                 replicas.pin(self.alias)  # raw SQL too: this request's later reads must see the write
+            elif replicas.replicas_of(self.alias):
+                replicas.stay_on_primary(self.alias)  # a read the router did not send (.using()): keep to it
         return execute(sql, params, many, context)
 
 
 class Snapshot:
-    """A streaming body read inside REPEATABLE READ transactions that end with it."""
+    """A streaming body read inside REPEATABLE READ transactions that end with it.
 
-    def __init__(self, content, blocks):
-        self.content, self.blocks = content, blocks
+    Each primary's connection knows its open snapshot, so that one whose response never reached the
+    server (an outer middleware answered 304 instead, or failed) is ended when the request finishes.
+    """
+
+    def __init__(self, content, blocks, primaries):
+        self.content, self.blocks, self.primaries = content, blocks, primaries
+        for primary in primaries:
+            connections[primary].replica_snapshot = self
 
     def __iter__(self):
         try:
@@ -232,8 +248,13 @@ class Snapshot:
 
     def end(self, exc_info=(None, None, None)):
         """Commit (or roll back, after an error) each transaction once."""
-        while self.blocks:
-            self.blocks.pop().__exit__(*exc_info)
+        try:
+            while self.blocks:
+                self.blocks.pop().__exit__(*exc_info)
+        finally:
+            for primary in self.primaries:
+                if getattr(connections[primary], "replica_snapshot", None) is self:
+                    connections[primary].replica_snapshot = None
 
     def close(self):
         """Called by the server when the response is done, iterated or not."""
@@ -242,3 +263,12 @@ class Snapshot:
                 self.content.close()
         finally:
             self.end()
+
+
+@receiver(request_finished, dispatch_uid="routers.middleware.end_forgotten_snapshots")
+def end_forgotten_snapshots(**kwargs):
+    """End the snapshot of a streaming response that was replaced before the server could close it."""
+    for primary in getattr(settings, "DATABASE_REPLICAS", {}):
+        snapshot = getattr(connections[primary], "replica_snapshot", None)
+        if snapshot is not None:
+            snapshot.end((RuntimeError, RuntimeError("the streaming response was never sent"), None))

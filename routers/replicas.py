@@ -21,7 +21,6 @@ left alone for REPLICA_RETRY_AFTER seconds.
 import random
 import threading
 import time
-from collections import deque
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -119,7 +118,9 @@ class Primary:
         self.alias = alias
         self.lock = threading.Lock()
         self.statuses = {}
-        self.samples = deque()  # (time.monotonic(), insert position), oldest first
+        # (time.monotonic(), insert position), oldest first; a tuple replaced whole, so that readers in
+        # other threads iterate a snapshot while refresh() adds and drops samples.
+        self.samples = ()
         self.sizes = (8192, 16 << 20)  # WAL block and segment sizes, read from the primary
         self.asked_at = float("-inf")
 
@@ -143,13 +144,15 @@ class Primary:
             with connections[self.alias].cursor() as cursor:
                 cursor.execute(PRIMARY_SQL)
                 position, *sizes = cursor.fetchone()
-            self.samples.append((now, lsn_number(position)))
+            self.samples = (*self.samples, (now, lsn_number(position)))
             self.sizes = tuple(sizes)
         except DatabaseError:
             connections[self.alias].close()  # no new sample: the replicas' freshness only ages
         horizon = now - setting("REPLICA_MAX_LAG", 5) - setting("REPLICA_STATUS_TTL", 1)
-        while len(self.samples) > 1 and self.samples[1][0] < horizon:
-            self.samples.popleft()
+        samples = self.samples
+        while len(samples) > 1 and samples[1][0] < horizon:
+            samples = samples[1:]
+        self.samples = samples
         statuses = dict(self.statuses)
         for alias in replicas_of(self.alias):
             known = statuses.get(alias, DOWN)
@@ -190,6 +193,7 @@ def replay_position(alias):
             in_recovery, replayed = cursor.fetchone()
     except DatabaseError:
         connections[alias].close()
+        connections[alias].errors_occurred = False  # handled: not this request's outage
         return None
     return lsn_number(replayed) if in_recovery and replayed else None
 
@@ -223,7 +227,10 @@ def mark_down(alias):
 def read_alias(primary):
     """Return the alias to read from for a model whose primary is `primary`."""
     replicas = replicas_of(primary)
-    if not replicas or _primary_only.get() or primary in _pinned.get() or connections[primary].in_atomic_block:
+    if not replicas:
+        return primary
+    if _primary_only.get() or primary in _pinned.get() or connections[primary].in_atomic_block:
+        stay_on_primary(primary)
         return primary
     chosen = _chosen.get()
     if chosen is not None and primary in chosen:
@@ -272,8 +279,21 @@ def connects(alias):
 
 def pin(primary):
     """Send this context's later reads of `primary` to it: it is about to be written to."""
-    if replicas_of(primary) and primary not in _pinned.get():
-        _pinned.set(_pinned.get() | {primary})
+    if replicas_of(primary) and not stay_on_primary(primary) and primary not in _pinned.get():
+        _pinned.set(_pinned.get() | {primary})  # outside a client context: this thread or task from now on
+
+
+def stay_on_primary(primary):
+    """In a client context, read `primary` from itself for the rest of it; False outside one.
+
+    The choice is a dict shared by the contexts copied from the request's (asyncio tasks, sync_to_async),
+    so a write or a primary read in any of them moves them all.
+    """
+    chosen = _chosen.get()
+    if chosen is None:
+        return False
+    chosen[primary] = primary
+    return True
 
 
 @contextmanager

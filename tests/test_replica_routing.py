@@ -4,13 +4,15 @@ tests/test_replicas.py and tests/test_replica_faults.py show the same rules on r
 each rule is shown alone.
 """
 
+import asyncio
 import threading
 import time
 from collections import Counter
 
 import pytest
-from django.db import OperationalError, connections, transaction
-from django.http import HttpResponse
+from django.core.signals import request_finished
+from django.db import OperationalError, ProgrammingError, connections, transaction
+from django.http import HttpResponse, StreamingHttpResponse
 from django.test import override_settings
 
 from app2.models import Author, Book
@@ -109,6 +111,44 @@ def test_after_a_write_inside_a_transaction_or_under_primary_only_reads_stay_on_
 
 
 @pytest.mark.django_db(databases="__all__", transaction=True)
+def test_a_read_on_the_primary_keeps_the_rest_of_the_request_there(states):
+    """A read inside a transaction (or through .using()) saw the primary: a replica after it may be older."""
+    with replicas.client_context({}):
+        with transaction.atomic(using="app2"):
+            assert Book.objects.all().db == "app2"
+        assert Book.objects.all().db == "app2"
+
+
+def test_a_write_in_an_asyncio_task_moves_the_whole_request_to_the_primary(states):
+    """asyncio.gather runs each awaitable in a copy of the context: the choice must be shared, not copied."""
+
+    async def view():
+        async def write():
+            replicas.pin("app2")  # what db_for_write does before the task's write
+
+        await asyncio.gather(write())
+        return replicas.read_alias("app2")
+
+    with replicas.client_context({}):
+        assert asyncio.run(view()) == "app2"
+
+
+@pytest.mark.django_db(databases="__all__", transaction=True)
+def test_a_streaming_response_replaced_before_it_was_sent_leaves_no_transaction_open(states, rf, monkeypatch):
+    """An outer middleware answers 304 instead: nobody closes the stream, the request's end ends its snapshot."""
+
+    def view(request):
+        return StreamingHttpResponse(iter([b"never sent"]))
+
+    with override_settings(DATABASE_REPLICAS={"app2": REPLICAS}):
+        ReadReplicaMiddleware(view)(rf.get("/"))  # the response is dropped, never closed
+        assert connections["app2"].in_atomic_block
+        request_finished.send(sender=None)
+        assert not connections["app2"].in_atomic_block
+        assert Book.objects.using("app2").count() >= 0  # the connection works again
+
+
+@pytest.mark.django_db(databases="__all__", transaction=True)
 @pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE"])
 def test_an_unsafe_method_reads_the_primary_before_it_writes(states, rf, method):
     """UpdateView.post reads the row, then saves every column: a replica read there is a lost update."""
@@ -148,6 +188,12 @@ def test_a_raw_sql_write_pins_the_rest_of_the_request(states, rf, monkeypatch):
         ("WITH x AS (SELECT 1) SELECT * FROM x", False, False),
         ("SELECT 1", True, True),
         ("CALL do_things()", False, True),  # unknown: counted as a write, never retried
+        ("SELECT * INTO copy FROM app2_book", False, True),
+        ("EXPLAIN ANALYZE DELETE FROM t", False, True),
+        ("EXPLAIN (ANALYZE, BUFFERS) DELETE FROM t", False, True),
+        ("EXPLAIN SELECT 1", False, False),
+        ("SELECT 1; UPDATE t SET a = 1", False, True),
+        ("SELECT 1;", False, False),
     ],
 )
 def test_which_statements_count_as_writes(sql, many, expected):
@@ -213,6 +259,31 @@ def test_a_get_that_wrote_is_never_run_twice_and_a_retry_keeps_atomic_requests(r
     assert (wrote.status_code, runs["/writes/"]) == (503, 1)
 
 
+@pytest.mark.django_db(databases="__all__", transaction=True)
+def test_a_replica_that_lacks_a_migrated_table_costs_no_request(rf):
+    """A replica behind by a migration answers "relation does not exist": run the read again on the primary."""
+    runs = Counter()
+
+    def view(request):
+        runs["view"] += 1
+        if runs["view"] == 1:
+            connections["app1"].errors_occurred = True  # app1 stands for the replica
+            raise ProgrammingError('relation "app2_book" does not exist')
+        return HttpResponse("read")
+
+    def get_response(request):
+        request.resolver_match = type("Match", (), {"func": staticmethod(view), "args": (), "kwargs": {}})()
+        try:
+            return view(request)
+        except ProgrammingError as exc:
+            return handler.process_exception(request, exc) or HttpResponse(status=500)
+
+    with override_settings(DATABASE_REPLICAS={"app2": ["app1"]}):
+        handler = ReadReplicaMiddleware(get_response)
+        response = handler(rf.get("/"))
+    assert (response.status_code, runs["view"]) == (200, 2)
+
+
 def test_wal_positions_compare_as_numbers():
     assert lsn_number("16/B374D848") == (0x16 << 32) | 0xB374D848
     assert lsn_number("0/10") > lsn_number("0/F")
@@ -232,7 +303,7 @@ def test_a_standby_stopped_at_a_page_boundary_has_caught_up_with_an_idle_primary
 
 def test_freshness_is_the_newest_primary_position_a_replica_has_replayed():
     state = replicas.Primary("app2")
-    state.samples.extend([(10.0, 100), (11.0, 200), (12.0, 300)])
+    state.samples = ((10.0, 100), (11.0, 200), (12.0, 300))
     assert state.fresh_at(250) == 11.0
     assert state.fresh_at(300) == 12.0
     assert state.fresh_at(99) == float("-inf")  # behind everything known: serves nothing
