@@ -11,7 +11,7 @@ from collections import Counter
 
 import pytest
 from django.core.signals import request_finished
-from django.db import OperationalError, ProgrammingError, connections, transaction
+from django.db import DatabaseError, OperationalError, ProgrammingError, connections, transaction
 from django.http import HttpResponse, StreamingHttpResponse
 from django.test import override_settings
 
@@ -227,6 +227,23 @@ def sign(middleware_instance, positions):
     return response.cookies[COOKIE].value
 
 
+def handled(view):
+    """ReadReplicaMiddleware around a view as Django's handler runs it: the view, then process_exception.
+
+    A database error the middleware declines answers 503, as health's middleware would for an outage.
+    """
+
+    def get_response(request):
+        request.resolver_match = type("Match", (), {"func": staticmethod(view), "args": (), "kwargs": {}})()
+        try:
+            return view(request)
+        except DatabaseError as exc:
+            return middleware_instance.process_exception(request, exc) or HttpResponse(status=503)
+
+    middleware_instance = ReadReplicaMiddleware(get_response)
+    return middleware_instance
+
+
 @pytest.mark.django_db(databases="__all__", transaction=True)
 def test_a_get_that_wrote_is_never_run_twice_and_a_retry_keeps_atomic_requests(rf, monkeypatch):
     """A replica fails under a view: run again on the primaries only if nothing was written, inside ATOMIC_REQUESTS."""
@@ -241,18 +258,9 @@ def test_a_get_that_wrote_is_never_run_twice_and_a_retry_keeps_atomic_requests(r
             raise OperationalError("server closed the connection unexpectedly")
         return HttpResponse(f"atomic={connections['app2'].in_atomic_block}")
 
-    def get_response(request):
-        """Django's handler: the view, then process_exception; 503 when it declines (as health's middleware)."""
-        request.resolver_match = type("Match", (), {"func": staticmethod(view), "args": (), "kwargs": {}})()
-        try:
-            return view(request)
-        except OperationalError as exc:
-            return handler.process_exception(request, exc) or HttpResponse(status=503)
-
-    handler = ReadReplicaMiddleware(get_response)
     monkeypatch.setitem(connections["app2"].settings_dict, "ATOMIC_REQUESTS", True)
     with override_settings(DATABASE_REPLICAS={"app2": ["app1"]}):
-        handler = ReadReplicaMiddleware(get_response)
+        handler = handled(view)
         read = handler(rf.get("/reads/"))
         wrote = handler(rf.get("/writes/"))
     assert (read.status_code, read.content, runs["/reads/"]) == (200, b"atomic=True", 2)
@@ -271,16 +279,8 @@ def test_a_replica_that_lacks_a_migrated_table_costs_no_request(rf):
             raise ProgrammingError('relation "app2_book" does not exist')
         return HttpResponse("read")
 
-    def get_response(request):
-        request.resolver_match = type("Match", (), {"func": staticmethod(view), "args": (), "kwargs": {}})()
-        try:
-            return view(request)
-        except ProgrammingError as exc:
-            return handler.process_exception(request, exc) or HttpResponse(status=500)
-
     with override_settings(DATABASE_REPLICAS={"app2": ["app1"]}):
-        handler = ReadReplicaMiddleware(get_response)
-        response = handler(rf.get("/"))
+        response = handled(view)(rf.get("/"))
     assert (response.status_code, runs["view"]) == (200, 2)
 
 
