@@ -6,6 +6,8 @@ shared user lives in SQLite even when the film lives in MySQL), and bulk
 deletion from the changelist is pinned to `using` like single deletion is.
 """
 
+import dataclasses
+
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected
 from django.contrib.admin.utils import unquote
@@ -57,15 +59,17 @@ class MultiDBTabularInline(MultiDBMixin, admin.TabularInline):
 
 
 class AddedByAdminMixin:
-    """Show and default `added_by`, a foreign key to the shared user in another database."""
+    """Show and default a foreign key to the user model in another database (`added_by` unless told)."""
+
+    added_by_field = "added_by"  # the ForeignKey to AUTH_USER_MODEL, e.g. "created_by"
 
     def get_queryset(self, request):
         """Fetch the page's users in one query on their own database (select_related cannot)."""
-        return super().get_queryset(request).prefetch_related("added_by")
+        return super().get_queryset(request).prefetch_related(self.added_by_field)
 
     def get_changeform_initial_data(self, request):
         """Suggest the signed-in user as the one adding the object."""
-        return {"added_by": request.user.pk, **super().get_changeform_initial_data(request)}
+        return {self.added_by_field: request.user.pk, **super().get_changeform_initial_data(request)}
 
 
 class ClearReferencesAdminMixin:
@@ -82,10 +86,11 @@ class ClearReferencesAdminMixin:
         deleted = super().get_deleted_objects(objs, request)
         if request.POST.get("post") != "yes":  # the confirmation page, single or bulk, not the deletion
             pks = [obj.pk for obj in objs]
-            for field, alias, rows in count_references(self.model, pks):
-                noun = field.model._meta.verbose_name if rows == 1 else field.model._meta.verbose_name_plural
+            for reference, alias, rows in count_references(self.model, pks):
+                opts = reference.model._meta
+                noun = opts.verbose_name if rows == 1 else opts.verbose_name_plural
                 database = describe(alias, where=False)
-                message = f'{rows} {noun} on {database} will have "{field.verbose_name}" set to empty.'
+                message = f'{rows} {noun} on {database} will have "{reference.field.verbose_name}" set to empty.'
                 self.message_user(request, message, messages.WARNING)
         return deleted
 
@@ -102,12 +107,16 @@ class ClearReferencesAdminMixin:
         """Delete the object; delete_view cleared its references outside the transaction."""
         obj.delete(references_cleared=True)
 
-    def get_actions(self, request):
+    def get_actions(self, request, action_location=None):
         """Make the bulk delete action clear references before it logs or deletes anything."""
-        actions = super().get_actions(request)
-        if "delete_selected" in actions:
-            _, name, description = actions["delete_selected"]
-            actions["delete_selected"] = (clear_then_delete_selected, name, description)
+        # Django 6 passes where the actions are shown (and wants the parameter); 5.2 passes nothing.
+        where = {} if action_location is None else {"action_location": action_location}
+        actions = super().get_actions(request, **where)
+        action = actions.get("delete_selected")
+        if isinstance(action, tuple):  # Django 5.2: (function, name, description)
+            actions["delete_selected"] = (clear_then_delete_selected, *action[1:])
+        elif action is not None:  # Django 6: an Action dataclass; unpacking it is deprecated
+            actions["delete_selected"] = dataclasses.replace(action, func=clear_then_delete_selected)
         return actions
 
     def failed_to_clear(self, request, objs):

@@ -18,6 +18,10 @@ registry; they never connect to a server, so they work while a database is down.
   routers.E010  A many-to-many crosses databases (its join table cannot).
   routers.W002  Deleting the target of a cross-database foreign key would not clear the references.
   routers.E011  DATABASE_REPLICAS names an alias that is not in DATABASES, or an app is routed to a replica.
+  routers.E012  A proxy model is read or written away from its concrete model (whose table it uses).
+  routers.E013  A model with a generic foreign key lives on another alias than the content types.
+  routers.E014  A generic relation joins models on different aliases, or off the content types' alias.
+  routers.E015  DATABASE_REFERENCES or DATABASE_REFERENCES_KEEP names something that does not exist or cannot be one.
 """
 
 from django.apps import apps
@@ -25,7 +29,7 @@ from django.conf import settings
 from django.core import checks
 from django.db import connections, models, router
 
-from .references import ClearReferencesMixin, ClearReferencesQuerySet
+from .references import ClearReferencesMixin, ClearReferencesQuerySet, field_by_label
 from .replicas import primary_of, primary_only
 
 TAG = "routing"
@@ -270,23 +274,34 @@ def cross_database_relation_errors(field):
                 f"'{target_alias}', where its table does not exist.",
                 hint="Use on_delete=models.DO_NOTHING with null=True, and let deleting a "
                 f"{target.__name__} clear the references first: routers.references.ClearReferencesMixin "
-                "on the model and ClearReferencesQuerySet behind its default manager.",
+                "on the model and ClearReferencesQuerySet behind its default manager. If a third-party app "
+                "declares the field, store the id in an integer field instead (django-simple-history: "
+                "history_user_id_field) and name it in settings.DATABASE_REFERENCES.",
                 obj=field,
                 id="routers.E009",
             )
         )
-    if allowed and not clears_references(target):  # a refused relation (E007) needs no clearing
-        errors.append(
-            checks.Warning(
-                f"{name} relates {between}, but deleting a {target._meta.label} does not clear the "
-                f"references to it on '{source_alias}': they would point at no row.",
-                hint=f"Give {target.__name__} routers.references.ClearReferencesMixin, and a default manager "
-                "built on ClearReferencesQuerySet (Manager.from_queryset).",
-                obj=field,
-                id="routers.W002",
-            )
-        )
+    if allowed:  # a refused relation (E007) needs no clearing
+        errors.extend(clearing_errors(field, target))
     return errors
+
+
+def clearing_errors(field, target):
+    """Return W002 if deleting a row of target would leave field's references to it pointing at no row."""
+    if clears_references(target):
+        return []
+    source_alias, target_alias = router.db_for_write(field.model), router.db_for_write(target)
+    between = f"{field.model._meta.label} ('{source_alias}') and {target._meta.label} ('{target_alias}')"
+    return [
+        checks.Warning(
+            f"{field.model._meta.label}.{field.name} relates {between}, but deleting a {target._meta.label} does "
+            f"not clear the references to it on '{source_alias}': they would point at no row.",
+            hint=f"Give {target.__name__} routers.references.ClearReferencesMixin, and a default manager "
+            "built on ClearReferencesQuerySet (Manager.from_queryset).",
+            obj=field,
+            id="routers.W002",
+        )
+    ]
 
 
 def clears_references(model):
@@ -302,6 +317,120 @@ def relation_allowed(model, model_alias, target, target_alias):
     return router.allow_relation(obj, related)
 
 
+def check_proxies(app_configs=None, **kwargs):
+    """Every proxy model is read and written where its concrete model is: the rows are in that model's table."""
+    errors = []
+    with primary_only():
+        for model in installed_models(app_configs):
+            if not model._meta.proxy:
+                continue
+            concrete = model._meta.concrete_model
+            for action, method in (("read from", "db_for_read"), ("written to", "db_for_write")):
+                alias, home = getattr(router, method)(model), getattr(router, method)(concrete)
+                if alias != home:
+                    errors.append(
+                        checks.Error(
+                            f"{model._meta.label} is {action} '{alias}', but it is a proxy of "
+                            f"{concrete._meta.label}, whose table is on '{home}'.",
+                            hint=f"Route a proxy by its concrete model (model._meta.concrete_model._meta.app_label): "
+                            f"make the router's {method}() return '{home}' for {model._meta.label} "
+                            "(AppLabelRouter does).",
+                            obj=model,
+                            id="routers.E012",
+                        )
+                    )
+    return errors
+
+
+def check_generic_relations(app_configs=None, **kwargs):
+    """Generic foreign keys and generic relations live on the content types' alias, each pair on one alias."""
+    if not apps.is_installed("django.contrib.contenttypes"):
+        return []
+    from django.contrib.contenttypes.fields import GenericForeignKey, GenericRelation
+    from django.contrib.contenttypes.models import ContentType
+
+    home = router.db_for_write(ContentType)
+    errors = []
+    for model in installed_models(app_configs):
+        alias = router.db_for_write(model)
+        for field in model._meta.private_fields:
+            if isinstance(field, GenericForeignKey) and alias != home:
+                errors.append(
+                    checks.Error(
+                        f"{model._meta.label}.{field.name} is a generic foreign key on '{alias}', but content types "
+                        f"are on '{home}': Django looks the ContentType up on '{alias}', where it is not.",
+                        hint=f"Route app '{model._meta.app_label}' to '{home}', the alias of django.contrib."
+                        "contenttypes, or replace the generic foreign key with ForeignKey(db_constraint=False, "
+                        "on_delete=models.DO_NOTHING) fields to the models it points at.",
+                        obj=field,
+                        id="routers.E013",
+                    )
+                )
+            elif isinstance(field, GenericRelation) and not isinstance(field.related_model, str):
+                errors.extend(generic_relation_errors(field, home))
+    return errors
+
+
+def generic_relation_errors(field, home):
+    """Return E014 for a GenericRelation whose model, or whose related model, is not on the content types' alias."""
+    model, related = field.model, field.related_model
+    alias, related_alias = router.db_for_write(model), router.db_for_write(related)
+    if alias == related_alias == home:
+        return []
+    return [
+        checks.Error(
+            f"{model._meta.label}.{field.name} is a generic relation between {model._meta.label} ('{alias}') and "
+            f"{related._meta.label} ('{related_alias}'), with content types on '{home}': reading it and deleting "
+            f"a {model.__name__} look both the content type and the related rows up on '{alias}'.",
+            hint=f"Keep {model._meta.label} and {related._meta.label} on '{home}' with django.contrib.contenttypes, "
+            f"or remove the GenericRelation (a third-party app's generic models work only for objects on '{home}').",
+            obj=field,
+            id="routers.E014",
+        )
+    ]
+
+
+def check_declared_references(app_configs=None, **kwargs):
+    """Every DATABASE_REFERENCES entry is an integer field referring to a model on another alias; KEEP names exist."""
+    errors = []
+    for label, target_label in getattr(settings, "DATABASE_REFERENCES", {}).items():
+        problem, field, target = declared_reference(label, target_label)
+        if problem:
+            errors.append(reference_setting_error("DATABASE_REFERENCES", problem))
+        elif field is not None:
+            errors.extend(clearing_errors(field, target))
+    for label in getattr(settings, "DATABASE_REFERENCES_KEEP", ()):
+        try:
+            field_by_label(label)
+        except (LookupError, ValueError) as exc:
+            errors.append(reference_setting_error("DATABASE_REFERENCES_KEEP", f"'{label}': {exc}"))
+    return errors
+
+
+def declared_reference(label, target_label):
+    """Return (problem or "", field, target) for one DATABASE_REFERENCES entry."""
+    try:
+        model, field = field_by_label(label)
+        target = apps.get_model(target_label)
+    except (LookupError, ValueError) as exc:
+        return f"'{label}': {exc}", None, None
+    if not isinstance(field, models.IntegerField):  # a ForeignKey is no IntegerField
+        return f"'{label}' must name an integer field (a ForeignKey is found without being declared)", None, None
+    if router.db_for_write(model) == router.db_for_write(target):
+        return f"'{label}' and {target._meta.label} are on one alias: use a ForeignKey", None, None
+    return "", field, target
+
+
+def reference_setting_error(setting, problem):
+    return checks.Error(
+        f"settings.{setting}: {problem.rstrip('.')}.",
+        hint="Name fields as 'app_label.Model.field' and models as 'app_label.Model' (docs/patterns.md, "
+        '"Third-party apps across databases").',
+        obj=f"settings.{setting}",
+        id="routers.E015",
+    )
+
+
 ALL = [
     check_routing_aliases,
     check_migrate_aliases,
@@ -309,4 +438,7 @@ ALL = [
     check_admin_using,
     check_cross_database_relations,
     check_replicas,
+    check_proxies,
+    check_generic_relations,
+    check_declared_references,
 ]

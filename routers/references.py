@@ -17,8 +17,10 @@ references --check` finds the ids that point nowhere; `--fix` clears them.
 """
 
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 from django.apps import apps
+from django.conf import settings
 from django.db import DatabaseError, connections, models, router, transaction
 
 from .connectivity import describe, redact
@@ -33,19 +35,64 @@ class ReferencesNotCleared(DatabaseError):
     """A database holding references could not clear them in time; the referenced rows were kept."""
 
 
+@dataclass(frozen=True)
+class Reference:
+    """A column of one database's table holding ids of `target` rows, which live in another database."""
+
+    field: models.Field  # a ForeignKey(db_constraint=False), or an integer field named in DATABASE_REFERENCES
+    target: type[models.Model]
+    kept: bool  # history (DATABASE_REFERENCES_KEEP): never cleared, still guarded against reused ids
+
+    @property
+    def model(self):
+        return self.field.model
+
+    @property
+    def column(self):
+        """The attribute holding the id: "added_by_id" for a ForeignKey, the field's own name otherwise."""
+        return self.field.attname
+
+    def __str__(self):
+        return f"{self.model._meta.label}.{self.field.name} -> {self.target._meta.label}"
+
+
+def field_by_label(label):
+    """Return (model, field) for "app.Model.field", (model, None) for "app.Model"; LookupError if unknown."""
+    app_label, model_name, *rest = label.split(".")
+    model = apps.get_model(app_label, model_name)
+    if not rest:
+        return model, None
+    try:
+        return model, model._meta.get_field(rest[0])
+    except Exception:  # FieldDoesNotExist
+        raise LookupError(f"{model._meta.label} has no field '{rest[0]}'") from None
+
+
+def is_kept(field, keep=None):
+    """Return True if DATABASE_REFERENCES_KEEP names the field or its model: its values are history."""
+    keep = getattr(settings, "DATABASE_REFERENCES_KEEP", ()) if keep is None else keep
+    opts = field.model._meta
+    return opts.label in keep or f"{opts.label}.{field.name}" in keep
+
+
 def cross_database_references():
-    """Return every foreign key whose model and target live on different databases."""
-    return [
-        field
+    """Return every Reference: foreign keys whose model and target live apart, then DATABASE_REFERENCES."""
+    found = [
+        Reference(field, field.related_model, is_kept(field))
         for model in apps.get_models()
         for field in model._meta.concrete_fields
         if field.many_to_one and router.db_for_write(model) != router.db_for_write(field.related_model)
     ]
+    for label, target in getattr(settings, "DATABASE_REFERENCES", {}).items():
+        _, field = field_by_label(label)
+        found.append(Reference(field, apps.get_model(target), is_kept(field)))
+    return found
 
 
 def references_to(model):
-    """Return the foreign keys on other databases that point at model."""
-    return [field for field in cross_database_references() if field.related_model is model._meta.concrete_model]
+    """Return the references on other databases to rows of model."""
+    concrete = model._meta.concrete_model
+    return [reference for reference in cross_database_references() if reference.target._meta.concrete_model is concrete]
 
 
 def batches(values, size=BATCH_SIZE):
@@ -56,58 +103,81 @@ def batches(values, size=BATCH_SIZE):
 
 
 @contextmanager
-def bounded_lock_wait(alias, seconds=LOCK_TIMEOUT):
-    """Inside an atomic block on alias: make a statement fail after `seconds` waiting for a row lock."""
+def bounded_transaction(alias, seconds=LOCK_TIMEOUT):
+    """A transaction on alias in which a statement fails after `seconds` waiting for a row lock."""
     connection = connections[alias]
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            # SET LOCAL: for this transaction only. set_config() because SET takes no parameters.
-            cursor.execute("SELECT set_config('lock_timeout', %s, true)", [f"{int(seconds * 1000)}ms"])
-        yield
-    elif connection.vendor == "mysql":
-        # No transaction-scoped form on MySQL 8: set the session's, then put the old value back.
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT @@SESSION.innodb_lock_wait_timeout")
-            (previous,) = cursor.fetchone()
-            cursor.execute("SET SESSION innodb_lock_wait_timeout = %s", [max(1, round(seconds))])
-        try:
+    if connection.vendor != "mysql":
+        with transaction.atomic(using=alias):
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    # For this transaction only. set_config() because SET takes no parameters.
+                    cursor.execute("SELECT set_config('lock_timeout', %s, true)", [f"{int(seconds * 1000)}ms"])
+            yield  # SQLite: its busy timeout bounds the wait already
+        return
+    # MySQL has no transaction-scoped lock wait: set the session's, and put it back once the transaction
+    # is over. Inside a failed atomic block no statement runs, so the old value could not come back there.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT @@SESSION.innodb_lock_wait_timeout")
+        (previous,) = cursor.fetchone()
+        cursor.execute("SET SESSION innodb_lock_wait_timeout = %s", [max(1, round(seconds))])
+    try:
+        with transaction.atomic(using=alias):
             yield
-        finally:
+    finally:
+        try:
             with connection.cursor() as cursor:
                 cursor.execute("SET SESSION innodb_lock_wait_timeout = %s", [previous])
-    else:
-        yield  # SQLite: its busy timeout bounds the wait already
+        except DatabaseError:
+            # Broken connection, or an outer block that failed: close it, so no later request inherits the
+            # short wait; the error that got us here stays the one raised.
+            connection.close()
 
 
 def clear_references(model, pks, *, timeout=LOCK_TIMEOUT):
-    """Null every reference to these rows of model, each on its own database, in batches."""
+    """Null every reference to these rows of model that is not history, each on its own database, in batches."""
     pks = list(pks)
-    for field in references_to(model):
-        alias = router.db_for_write(field.model)
-        rows = field.model._base_manager.using(alias)
+    for reference in references_to(model):
+        if reference.kept:
+            continue
+        alias = router.db_for_write(reference.model)
+        rows = reference.model._base_manager.using(alias)
         try:
             for batch in batches(pks):
-                with transaction.atomic(using=alias), bounded_lock_wait(alias, timeout):
-                    rows.filter(**{f"{field.attname}__in": batch}).update(**{field.attname: None})
+                with bounded_transaction(alias, timeout):
+                    rows.filter(**{f"{reference.column}__in": batch}).update(**{reference.column: None})
         except DatabaseError as exc:
             reason = redact(alias, str(exc)).strip().splitlines()[0]  # PostgreSQL adds CONTEXT lines
             raise ReferencesNotCleared(
-                f"Could not clear {field.model._meta.label}.{field.name} on {describe(alias, where=False)} "
-                f"within {timeout} s: {reason}. "
+                f"Could not clear {reference.model._meta.label}.{reference.field.name} on "
+                f"{describe(alias, where=False)} within {timeout} s: {reason}. "
                 f"No {model._meta.verbose_name} was deleted; try again."
             ) from exc
 
 
 def count_references(model, pks):
-    """Return (field, alias, rows) for each reference to these rows of model that holds any."""
+    """Return (reference, alias, rows) for each reference to these rows of model that holds any and is not history."""
     pks = list(pks)
     counts = []
-    for field in references_to(model):
-        alias = router.db_for_write(field.model)
-        rows = field.model._base_manager.using(alias).filter(**{f"{field.attname}__in": pks}).count()
+    for reference in references_to(model):
+        if reference.kept:
+            continue
+        alias = router.db_for_write(reference.model)
+        rows = reference.model._base_manager.using(alias).filter(**{f"{reference.column}__in": pks}).count()
         if rows:
-            counts.append((field, alias, rows))
+            counts.append((reference, alias, rows))
     return counts
+
+
+def check_deletable(queryset):
+    """Raise Django's own TypeError for a queryset delete() refuses, before anything is cleared."""
+    # The same tests, in the same order, as QuerySet.delete() makes before it deletes anything.
+    queryset._not_support_combined_queries("delete")
+    if queryset.query.is_sliced:
+        raise TypeError("Cannot use 'limit' or 'offset' with delete().")
+    if queryset.query.distinct_fields:
+        raise TypeError("Cannot call delete() after .distinct(*fields).")
+    if queryset._fields is not None:
+        raise TypeError("Cannot call delete() after .values() or .values_list()")
 
 
 class ClearReferencesQuerySet(models.QuerySet):
@@ -115,6 +185,7 @@ class ClearReferencesQuerySet(models.QuerySet):
 
     def delete(self):
         """Clear references to the selected rows, then delete them."""
+        check_deletable(self)
         clear_references(self.model, self.values_list("pk", flat=True))
         return super().delete()
 

@@ -1,7 +1,8 @@
 """Route every model to the database that settings.DATABASE_ROUTING names for its app.
 
 Routes reads, writes and migrations by app label, for Django's own apps too, so
-nothing falls back to the instance hint or to "default" by accident. Relations
+nothing falls back to the instance hint or to "default" by accident. A proxy model goes
+where its concrete model goes: it has its own app label but reads and writes that model's table. Relations
 are allowed within one database, and to the user model (AUTH_USER_MODEL) from
 any database; relations between two other databases are refused.
 
@@ -23,14 +24,18 @@ class AppLabelRouter:
         # Models that other databases may reference by id (db_constraint=False).
         self.cross_database_models = {settings.AUTH_USER_MODEL.lower()}
 
+    def alias_of(self, model):
+        """Return the alias of the app whose table holds model's rows (a proxy's concrete model's); None if unrouted."""
+        return self.route_app_labels.get(model._meta.concrete_model._meta.app_label)
+
     def db_for_read(self, model, **hints):
         """Read a model from its app's alias or one of its replicas; None (no opinion) for unknown apps."""
-        alias = self.route_app_labels.get(model._meta.app_label)
+        alias = self.alias_of(model)
         return alias and replicas.read_alias(alias)
 
     def db_for_write(self, model, **hints):
         """Write a model to its app's alias; None (no opinion) for unknown apps."""
-        alias = self.route_app_labels.get(model._meta.app_label)
+        alias = self.alias_of(model)
         if alias:
             replicas.pin(alias)  # this context's later reads must see the write
         return alias
@@ -38,22 +43,23 @@ class AppLabelRouter:
     def allow_relation(self, obj1, obj2, **hints):
         """Allow relations within one database and to the shared user from any."""
         # Where each object actually came from, else where its app lives.
-        db1 = obj1._state.db or self.route_app_labels.get(obj1._meta.app_label)
-        db2 = obj2._state.db or self.route_app_labels.get(obj2._meta.app_label)
+        db1 = obj1._state.db or self.alias_of(obj1)
+        db2 = obj2._state.db or self.alias_of(obj2)
         if db1 is None or db2 is None:
             return None
         db1, db2 = replicas.primary_of(db1), replicas.primary_of(db2)  # a replica is its primary's data
         if db1 == db2:
             return True
-        return obj1._meta.label_lower in self.cross_database_models or (
-            obj2._meta.label_lower in self.cross_database_models
+        return obj1._meta.concrete_model._meta.label_lower in self.cross_database_models or (
+            obj2._meta.concrete_model._meta.label_lower in self.cross_database_models
         )
 
     def allow_migrate(self, db, app_label, model_name=None, **hints):
         """Create each app's tables on its own alias and nowhere else (never on a replica)."""
         if replicas.is_replica(db):
             return False
-        alias = self.route_app_labels.get(app_label)
+        model = hints.get("model")  # given by RunPython/RunSQL hints and by the routing checks
+        alias = self.alias_of(model) if model is not None else self.route_app_labels.get(app_label)
         if alias is None:
             return None
         return db == alias

@@ -5,10 +5,12 @@
 import pytest
 from django.contrib import admin
 from django.contrib.admin.sites import AdminSite, all_sites
+from django.contrib.contenttypes.fields import GenericForeignKey, GenericRelation
+from django.contrib.contenttypes.models import ContentType
 from django.core.checks import registry, run_checks
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
-from django.db import models
+from django.db import models, router
 from django.test.utils import isolate_apps, override_settings
 
 from app1.admin import App1ModelAdmin
@@ -356,3 +358,150 @@ def test_a_relation_can_break_several_rules_at_once():
 
         errors = relation_errors(isolated)
     assert [error.id for error in errors] == ["routers.E007", "routers.E008", "routers.E009"]
+
+
+# E012: proxies; E013-E014: generic relations; E015: declared references ------------------------
+
+
+class RouteByOwnAppLabel:
+    """The docs' app-label router, naively: a proxy goes where its own app goes, not where its table is."""
+
+    def db_for_read(self, model, **hints):
+        return {"app1": "app1", "app2": "app2"}.get(model._meta.app_label)
+
+    db_for_write = db_for_read
+
+
+def test_a_proxy_is_routed_by_its_concrete_model():
+    with isolate_apps(*ISOLATED) as isolated:
+
+        class Moderator(SharedUser):  # declared in the films app, rows in authapp_shareduser
+            class Meta:
+                proxy = True
+                app_label = "app1"
+
+        app_configs = list(isolated.get_app_configs())
+        assert (router.db_for_read(Moderator), router.db_for_write(Moderator)) == ("default", "default")
+        assert checks.check_proxies(app_configs=app_configs) == []
+        with routers_first(RouteByOwnAppLabel()):
+            errors = checks.check_proxies(app_configs=app_configs)
+    assert [(error.id, error.obj) for error in errors] == [("routers.E012", Moderator)] * 2
+    assert errors[0].msg == (
+        "app1.Moderator is read from 'app1', but it is a proxy of authapp.SharedUser, whose table is on 'default'."
+    )
+    assert "Route a proxy by its concrete model" in errors[0].hint
+
+
+def generic_errors(isolated):
+    return checks.check_generic_relations(app_configs=list(isolated.get_app_configs()))
+
+
+def test_a_generic_foreign_key_off_the_content_types_alias():
+    with isolate_apps(*ISOLATED) as isolated:
+
+        class Tag(models.Model):
+            content_type = models.ForeignKey(ContentType, models.CASCADE, db_constraint=False)
+            object_id = models.PositiveIntegerField()
+            content_object = GenericForeignKey()
+
+            class Meta:
+                app_label = "app1"
+
+        errors = generic_errors(isolated)
+    error = one(errors, "routers.E013", Tag._meta.get_field("content_object"))
+    assert "content types are on 'default'" in error.msg
+    assert "Route app 'app1' to 'default'" in error.hint
+
+
+@pytest.mark.parametrize(("owner_app", "tag_app"), [("app1", "authapp"), ("authapp", "app1"), ("app1", "app1")])
+def test_a_generic_relation_off_the_content_types_alias(owner_app, tag_app):
+    with isolate_apps(*ISOLATED) as isolated:
+
+        class Note(models.Model):
+            content_type = models.ForeignKey(ContentType, models.CASCADE, db_constraint=False)
+            object_id = models.PositiveIntegerField()
+            content_object = GenericForeignKey()
+
+            class Meta:
+                app_label = tag_app
+
+        class Reel(models.Model):
+            notes = GenericRelation(Note)
+
+            class Meta:
+                app_label = owner_app
+
+        errors = generic_errors(isolated)
+    error = one(errors, "routers.E014", Reel._meta.get_field("notes"))
+    assert f"between {owner_app}.Reel ('{ROUTED[owner_app]}') and {tag_app}.Note ('{ROUTED[tag_app]}')" in error.msg
+    assert "with content types on 'default'" in error.msg
+
+
+def test_generic_relations_beside_the_content_types_are_silent():
+    with isolate_apps(*ISOLATED) as isolated:
+
+        class Note(models.Model):
+            content_type = models.ForeignKey(ContentType, models.CASCADE)
+            object_id = models.PositiveIntegerField()
+            content_object = GenericForeignKey()
+
+            class Meta:
+                app_label = "authapp"
+
+        class Badge(models.Model):
+            notes = GenericRelation(Note)
+
+            class Meta:
+                app_label = "authapp"
+
+        assert generic_errors(isolated) == []
+
+
+ROUTED = {"authapp": "default", "app1": "app1", "app2": "app2"}
+
+
+# Declared references name real fields: Director.birth_year stands in for an integer user id.
+@pytest.mark.parametrize(
+    ("references", "keep", "problem"),
+    [
+        ({"app1.Director.nothing": "authapp.SharedUser"}, [], "'app1.Director.nothing': app1.Director has no field"),
+        ({"app1.Nothing.user_id": "authapp.SharedUser"}, [], "App 'app1' doesn't have a 'Nothing' model."),
+        ({"app1.Film.title": "authapp.SharedUser"}, [], "'app1.Film.title' must name an integer field"),
+        ({"app1.Film.added_by": "authapp.SharedUser"}, [], "'app1.Film.added_by' must name an integer field"),
+        ({"app1.Director.birth_year": "app1.Film"}, [], "'app1.Director.birth_year' and app1.Film are on one alias"),
+        ({"app1.Director.birth_year": "authapp.Nobody"}, [], "App 'authapp' doesn't have a 'Nobody' model."),
+        ({}, ["app1.Director.nothing"], "DATABASE_REFERENCES_KEEP: 'app1.Director.nothing': app1.Director has no"),
+    ],
+)
+def test_e015_a_declared_reference_that_cannot_be_one(references, keep, problem):
+    with override_settings(DATABASE_REFERENCES=references, DATABASE_REFERENCES_KEEP=keep):
+        errors = checks.check_declared_references()
+    assert [error.id for error in errors] == ["routers.E015"]
+    assert problem in errors[0].msg
+
+
+def test_a_declared_reference_to_the_user_model_is_silent():
+    with override_settings(DATABASE_REFERENCES={"app1.Director.birth_year": "authapp.SharedUser"}):
+        assert checks.check_declared_references() == []
+
+
+def test_w002_a_declared_reference_to_a_model_that_does_not_clear():
+    with override_settings(DATABASE_REFERENCES={"app1.Director.birth_year": "app2.Book"}):
+        (warning,) = checks.check_declared_references()
+    assert warning.id == "routers.W002"
+    assert "deleting a app2.Book does not clear the references to it on 'app1'" in warning.msg
+
+
+def test_e009_names_the_way_out_for_a_field_a_third_party_app_declares():
+    with isolate_apps(*ISOLATED) as isolated:
+        user = user_stand_in()
+
+        class HistoricalReel(models.Model):  # django-simple-history's history_user: SET_NULL, hard-coded
+            history_user = models.ForeignKey(user, models.SET_NULL, db_constraint=False, null=True)
+
+            class Meta:
+                app_label = "app1"
+
+        (error,) = relation_errors(isolated)
+    assert "history_user_id_field" in error.hint
+    assert "settings.DATABASE_REFERENCES" in error.hint

@@ -13,6 +13,7 @@ from app2.models import Book
 from authapp.factories import SharedUserFactory
 from authapp.models import SharedUser
 from routers import references
+from routers.management.commands.references import move_past
 from tests.support.commands import command_failure, command_output
 
 pytestmark = pytest.mark.django_db(databases="__all__")
@@ -106,3 +107,16 @@ def test_batches_walk_every_id_in_order():
     assert line(output, FILM_LINE).startswith(
         f"{FILM_LINE}2 rows (2 ids) point at no row; highest id referenced: {users[-1].pk}"
     )
+
+
+@pytest.mark.django_db(databases="__all__", transaction=True)  # MySQL's ALTER TABLE commits
+@pytest.mark.parametrize(
+    "factory", [SharedUserFactory, FilmFactory, BookFactory], ids=["SQLite", "MySQL", "PostgreSQL"]
+)
+def test_moving_a_sequence_past_an_id_never_moves_it_back(factory):
+    """Rows inserted since the check read the sequence may have taken it past the highest reference already."""
+    first, *newer = factory.create_batch(3)
+    model = type(first)
+    model.objects.filter(pk__in=[row.pk for row in newer]).delete()  # gone, but their ids were handed out
+    move_past(model, model.objects.db, first.pk)
+    assert factory().pk > newer[-1].pk

@@ -20,7 +20,7 @@ from app2.factories import BookFactory
 from app2.models import Book
 from authapp.factories import SharedUserFactory
 from authapp.models import SharedUser
-from routers.references import LOCK_TIMEOUT, ReferencesNotCleared
+from routers.references import LOCK_TIMEOUT, ReferencesNotCleared, clear_references
 
 pytestmark = pytest.mark.django_db(databases="__all__", transaction=True)
 
@@ -128,3 +128,22 @@ def test_the_bulk_delete_action_deletes_and_logs_nothing_when_a_reference_cannot
     assert not any(m.startswith("Successfully deleted") for m in messages)
     assert SharedUser.objects.filter(pk__in=[u.pk for u in users]).count() == 2
     assert not LogEntry.objects.filter(action_flag=DELETION).exists()
+
+
+def lock_wait_timeout():
+    """This thread's MySQL session's innodb_lock_wait_timeout."""
+    with connections["app1"].cursor() as cursor:
+        cursor.execute("SELECT @@SESSION.innodb_lock_wait_timeout")
+        return cursor.fetchone()[0]
+
+
+def test_a_mysql_lock_timeout_names_its_cause_and_leaves_the_session_as_it_was():
+    """The clearing UPDATE times out: MySQL's 1205 is the error shown, and the connection keeps its own wait."""
+    user = SharedUserFactory()
+    film = FilmFactory(added_by=user)
+    before = lock_wait_timeout()  # the same persistent connection serves the clearing below
+    with row_locked(Film, film.pk), pytest.raises(ReferencesNotCleared) as failure:
+        clear_references(SharedUser, [user.pk], timeout=1)
+    assert "Lock wait timeout exceeded" in str(failure.value)
+    assert "1205" in str(failure.value.__cause__)
+    assert lock_wait_timeout() == before != 1

@@ -3,7 +3,7 @@
 from unittest import mock
 
 import pytest
-from django.db import OperationalError, ProgrammingError, connections, transaction
+from django.db import NotSupportedError, OperationalError, ProgrammingError, connections, transaction
 from django.db.models import QuerySet
 
 from app1.factories import FilmFactory
@@ -97,6 +97,26 @@ def test_bulk_deleting_users_clears_every_reference():
 
     assert not Film.objects.filter(added_by_id__in=[u.pk for u in users]).exists()
     assert not Book.objects.filter(added_by_id__in=[u.pk for u in users]).exists()
+
+
+@pytest.mark.parametrize(
+    "select",
+    [
+        lambda users: users[:1],
+        lambda users: users.values("pk"),
+        lambda users: users.values_list("pk"),
+        lambda users: users.union(SharedUser.objects.none()),
+    ],
+    ids=["sliced", "values", "values_list", "union"],
+)
+def test_a_delete_django_refuses_clears_nothing(user, select):
+    """Django refuses these deletes with TypeError or NotSupportedError: the references must survive it."""
+    film = FilmFactory(added_by=user)
+    with pytest.raises((TypeError, NotSupportedError), match="delete"):
+        select(SharedUser.objects.filter(pk=user.pk)).delete()
+    film.refresh_from_db()
+    assert film.added_by_id == user.pk
+    assert SharedUser.objects.filter(pk=user.pk).exists()
 
 
 def test_no_dangling_ids_when_the_second_database_write_fails(user):

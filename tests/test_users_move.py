@@ -41,23 +41,28 @@ def shell(code, env, what):
 
 
 def test_users_move_from_sqlite_to_postgresql_with_their_ids(tmp_path, django_db_blocker):
-    sqlite = local_environ(DATABASE_URL=f"sqlite:///{tmp_path / 'users.sqlite3'}")
-    checked(manage("migrate", "--database=default", env=sqlite), "migrate on SQLite")
-    before = shell(CREATE_USERS + READ_USERS, sqlite, "creating users")
-    dump = tmp_path / "users.json"
-    checked(manage(*DUMP, f"--output={dump}", env=sqlite), "dumpdata")
-
+    # A films database that exists, as on a live site: Django 6's system checks connect to every alias.
+    films = throwaway_name("app1", "films")
     name = throwaway_name("app2", "users")  # a database of its own on the PostgreSQL server
     with django_db_blocker.unblock():
+        recreate_database("app1", films)
         recreate_database("app2", name)
+    site = {"APP1_DATABASE_URL": database_url(connections["app1"].settings_dict, films)}
     try:
-        postgres = local_environ(DATABASE_URL=database_url(connections["app2"].settings_dict, name))
+        sqlite = local_environ(DATABASE_URL=f"sqlite:///{tmp_path / 'users.sqlite3'}", **site)
+        checked(manage("migrate", "--database=default", env=sqlite), "migrate on SQLite")
+        before = shell(CREATE_USERS + READ_USERS, sqlite, "creating users")
+        dump = tmp_path / "users.json"
+        checked(manage(*DUMP, f"--output={dump}", env=sqlite), "dumpdata")
+
+        postgres = local_environ(DATABASE_URL=database_url(connections["app2"].settings_dict, name), **site)
         checked(manage("migrate", "--database=default", env=postgres), "migrate on PostgreSQL")
         checked(manage("loaddata", str(dump), "--database=default", env=postgres), "loaddata")
         after = shell(READ_USERS + ADD_USER, postgres, "reading users")
     finally:
         with django_db_blocker.unblock():
             drop_database("app2", name)
+            drop_database("app1", films)
 
     assert [user[:2] for user in before["users"]] == [[3, "admin"], [7, "ann"]]
     assert before["log"] == [[3, "shareduser", "7"]]

@@ -2,10 +2,11 @@
 
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import connections
 
 from routers.connectivity import DatabaseUnreachable, describe, ensure_server
+from routers.management.base import OfflineChecksCommand
 from routers.replicas import primaries
 
 EXISTS_SQL = {
@@ -20,7 +21,7 @@ CREATE_SQL = {
 }
 
 
-class Command(BaseCommand):
+class Command(OfflineChecksCommand):
     help = "Create the database of every alias in DATABASES if it does not exist (never drops)."
 
     def handle(self, *args, **options):

@@ -5,15 +5,16 @@ is applied: the command exits non-zero if any alias has unapplied migrations.
 """
 
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import connections
 from django.db.migrations.executor import MigrationExecutor
 
 from routers.connectivity import describe, redact
+from routers.management.base import OfflineChecksCommand
 from routers.replicas import primaries, primary_of
 
 
-class Command(BaseCommand):
+class Command(OfflineChecksCommand):
     # The system checks (routing ones included) run once before any alias is touched.
     help = (
         "Run `migrate --database=ALIAS` for every alias in DATABASES, in order, stopping at the first "

@@ -1,22 +1,26 @@
 """Find, and with --fix clear, references by id into another database that point at no row.
 
 Every ForeignKey whose model and target live on different databases is checked (found from the
-models). The referencing ids are read in batches from their index, in order, and each batch is
-looked up in one query on the target's database: memory stays constant and each side sees one
-query per batch, whatever the table sizes.
+models), and every integer field named in settings.DATABASE_REFERENCES. The referencing ids are read
+in batches from their index, in order, and each batch is looked up in one query on the target's
+database: memory stays constant and each side sees one query per batch, whatever the table sizes.
 
 It also reports a target table whose next id is at or below the highest id still referenced
 (after `flush` or a fresh database): a new row would take over those references. --fix moves the
 table's id sequence past them.
+
+References that settings.DATABASE_REFERENCES_KEEP names are history: their ids may point at rows
+deleted long ago, so they are reported but never cleared, and their ids are still kept from reuse.
 """
 
 import time
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import DatabaseError, connections, router, transaction
 
 from routers.connectivity import describe, redact
-from routers.references import BATCH_SIZE, bounded_lock_wait, cross_database_references
+from routers.management.base import OfflineChecksCommand
+from routers.references import BATCH_SIZE, bounded_transaction, cross_database_references
 
 # The next id a table hands out, and how to move it past `highest`, per engine.
 NEXT_ID_SQL = {
@@ -28,7 +32,7 @@ NEXT_ID_SQL = {
 }
 
 
-class Command(BaseCommand):
+class Command(OfflineChecksCommand):
     help = (
         "Report references by id into another database that point at no row (exit 1 if any), and id "
         "sequences that would hand referenced ids out again. --fix clears those ids and moves the sequences."
@@ -40,36 +44,38 @@ class Command(BaseCommand):
 
     def handle(self, *args, fix, batch_size, **options):
         needing_fix = []
-        for field in cross_database_references():
+        for reference in cross_database_references():
             started = time.perf_counter()
             try:
-                dangling_rows, dangling_ids, highest = self.check_field(field, batch_size, fix)
-                behind = self.check_sequence(field.related_model, highest, fix)
+                dangling_rows, dangling_ids, highest = self.check_reference(reference, batch_size, fix)
+                behind = self.check_sequence(reference.target, highest, fix)
             except DatabaseError as exc:
                 message = str(exc)
-                for alias in (router.db_for_write(field.model), router.db_for_write(field.related_model)):
+                for alias in (router.db_for_write(reference.model), router.db_for_write(reference.target)):
                     message = redact(alias, message)
-                raise CommandError(f"{label(field)}: {message.strip()}") from exc
-            verb = "cleared" if fix else "point at no row"
+                raise CommandError(f"{reference}: {message.strip()}") from exc
+            verb = "cleared" if fix and not reference.kept else "point at no row"
+            if reference.kept:
+                verb += " (history: kept)"
             self.stdout.write(
-                f"{label(field)}: {dangling_rows} rows ({dangling_ids} ids) {verb}; highest id referenced: "
+                f"{reference}: {dangling_rows} rows ({dangling_ids} ids) {verb}; highest id referenced: "
                 f"{'none' if highest is None else highest}; {time.perf_counter() - started:.2f} s"
             )
             if behind:
                 self.stdout.write(behind)
-            if (dangling_rows or behind) and not fix:
-                needing_fix.append(label(field))
+            if ((dangling_rows and not reference.kept) or behind) and not fix:
+                needing_fix.append(str(reference))
         if needing_fix:
             raise CommandError(f"Run `manage.py references --fix` for {', '.join(needing_fix)}.")
 
-    def check_field(self, field, batch_size, fix):
+    def check_reference(self, reference, batch_size, fix):
         """Walk the referencing ids in order, batch by batch; return (dangling rows, dangling ids, highest id)."""
-        model, target = field.model, field.related_model
         # The databases rows are written to, never a replica: a lagging copy would show false dangling ids.
-        alias, target_alias = router.db_for_write(model), router.db_for_write(target)
-        column = field.attname
-        referencing = model._base_manager.using(alias)
+        alias, target_alias = router.db_for_write(reference.model), router.db_for_write(reference.target)
+        column = reference.column
+        referencing = reference.model._base_manager.using(alias)
         ids_in_order = referencing.exclude(**{column: None}).order_by(column).values_list(column, flat=True)
+        targets = reference.target._base_manager.using(target_alias)
         dangling_rows = dangling_ids = 0
         last = highest = None
         while True:
@@ -78,13 +84,13 @@ class Command(BaseCommand):
             if not batch:
                 return dangling_rows, dangling_ids, highest
             last = highest = batch[-1]
-            found = set(target._base_manager.using(target_alias).filter(pk__in=batch).values_list("pk", flat=True))
+            found = set(targets.filter(pk__in=batch).values_list("pk", flat=True))
             missing = [pk for pk in batch if pk not in found]
             if missing:
                 dangling_ids += len(missing)
                 rows = referencing.filter(**{f"{column}__in": missing})
-                if fix:
-                    with transaction.atomic(using=alias), bounded_lock_wait(alias):
+                if fix and not reference.kept:
+                    with bounded_transaction(alias):
                         dangling_rows += rows.update(**{column: None})
                 else:
                     dangling_rows += rows.count()
@@ -102,11 +108,6 @@ class Command(BaseCommand):
             return f"  {where}: the next new row gets id {next_id}, which is still referenced (up to {highest})."
         move_past(target, alias, highest)
         return f"  {where}: ids now start after {highest}."
-
-
-def label(field):
-    """e.g. "app1.Film.added_by -> authapp.SharedUser"."""
-    return f"{field.model._meta.label}.{field.name} -> {field.related_model._meta.label}"
 
 
 def next_id_of(model, alias):
@@ -131,14 +132,23 @@ def next_id_of(model, alias):
 
 
 def move_past(model, alias, highest):
-    """Make the alias's table for model hand out ids above `highest` from now on."""
+    """Make the alias's table for model hand out ids above `highest` from now on; never move it back."""
+    # Rows inserted since next_id_of() read the sequence may have moved it past `highest` already:
+    # each statement takes the greater of the two, so a concurrent insert's id is never handed out again.
     connection = connections[alias]
     table, pk = model._meta.db_table, model._meta.pk.column
     with transaction.atomic(using=alias), connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            cursor.execute("DELETE FROM sqlite_sequence WHERE name = %s", [table])
-            cursor.execute("INSERT INTO sqlite_sequence (name, seq) VALUES (%s, %s)", [table, highest])
+        if connection.vendor == "sqlite":  # the write lock is held from here: nothing moves underneath
+            cursor.execute("UPDATE sqlite_sequence SET seq = MAX(seq, %s) WHERE name = %s", [highest, table])
+            if not cursor.rowcount:
+                cursor.execute("INSERT INTO sqlite_sequence (name, seq) VALUES (%s, %s)", [table, highest])
         elif connection.vendor == "postgresql":
-            cursor.execute("SELECT setval(pg_get_serial_sequence(%s, %s), %s)", [table, pk, highest])
+            cursor.execute(
+                "SELECT setval(seq, GREATEST(%s, COALESCE(pg_sequence_last_value(seq), 0))) "
+                "FROM (SELECT pg_get_serial_sequence(%s, %s)::regclass AS seq) AS serial",
+                [highest, table, pk],
+            )
         elif connection.vendor == "mysql":
-            cursor.execute(f"ALTER TABLE {connection.ops.quote_name(table)} AUTO_INCREMENT = {int(highest) + 1}")
+            # InnoDB never sets AUTO_INCREMENT below MAX(id) + 1; the greater of the two keeps it from going back.
+            next_id = max(int(highest) + 1, next_id_of(model, alias) or 0)
+            cursor.execute(f"ALTER TABLE {connection.ops.quote_name(table)} AUTO_INCREMENT = {next_id}")

@@ -2,14 +2,15 @@
 
 import time
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import DatabaseError, connections
 
 from routers.connectivity import describe, redact
+from routers.management.base import OfflineChecksCommand
 from routers.replicas import primaries
 
 
-class Command(BaseCommand):
+class Command(OfflineChecksCommand):
     help = (
         "Wait until the database of every alias in DATABASES accepts connections; fail naming the "
         "first that does not answer in time."
