@@ -19,11 +19,13 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --create-home --uid 1000 app
 COPY --from=build /opt/venv /opt/venv
-# VENV: the Makefile's virtualenv, so `make test` uses this one. Static files live outside
+# VENV: the Makefile's virtualenv, so `make test` uses this one. BROWSER_DEPS and TEST_DEPS empty:
+# `make test` installs neither Chromium nor tests/requirements.txt here. Static files live outside
 # var/, which is the SQLite volume (a volume would hide files collected at a later build).
 ENV PATH=/opt/venv/bin:$PATH \
     VENV=/opt/venv \
     BROWSER_DEPS= \
+    TEST_DEPS= \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PYTEST_ADDOPTS="-p no:cacheprovider" \

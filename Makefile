@@ -1,10 +1,19 @@
 # One Django site, three databases. `make help` lists the targets.
 .DEFAULT_GOAL := help
-.PHONY: help install system-deps browser bench-deps databases migrate routes migrate-check references demo-fixtures seed superuser run serve up down test bench drill consistency references-scale lint format migrations-check check clean
+.PHONY: help install system-deps browser test-deps bench-deps databases migrate routes migrate-check references demo-fixtures seed superuser run serve up down test bench drill consistency references-scale lint format migrations-check check clean
 
 PYTHON ?= python3
 # The image sets VENV=/opt/venv, so `make test` runs inside the compose stack too.
 VENV ?= .venv
+# `make test DJANGO=6.1.3`: the suite on another Django, in a virtualenv of its own (.venv-django-6.1.3):
+# requirements.txt, then that Django over it. .venv keeps the site's pin. CI runs the suite on DJANGO_NEXT too
+# (.ci/run reads it here; tests/test_ci.py checks that the workflow names the same).
+DJANGO_NEXT := 6.1.3
+ifneq ($(DJANGO),)
+VENV := .venv-django-$(DJANGO)
+endif
+# The oldest Python the asked Django supports: 3.10 for 5.2, 3.12 for 6.x.
+DJANGO_PYTHON = $(if $(filter 5.%,$(DJANGO)),3.10,3.12)
 BIN := $(VENV)/bin
 MANAGE := $(BIN)/python manage.py
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -25,12 +34,26 @@ browser: ## Install Debian's headless Chromium and its driver for the browser te
 
 $(VENV)/.installed: requirements.txt
 	@$(MAKE) --no-print-directory system-deps
+ifneq ($(DJANGO),)
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] < tuple(map(int, "$(DJANGO_PYTHON)".split("."))))' \
+	  2>/dev/null || { echo "Django $(DJANGO) needs Python $(DJANGO_PYTHON) or later; PYTHON=$(PYTHON) gives:" \
+	  "$$($(PYTHON) -V 2>&1 | head -n 1). Pass one that runs, by name or path, e.g." \
+	  "make test DJANGO=$(DJANGO) PYTHON=python$(DJANGO_PYTHON)"; exit 1; }
+endif
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -r requirements.txt
+	$(if $(DJANGO),$(BIN)/pip install -q Django==$(DJANGO))
 	@touch $@
 
-install: $(VENV)/.installed ## Create .venv and install requirements.txt
+install: $(VENV)/.installed ## Create .venv and install requirements.txt (DJANGO=x.y.z: .venv-django-x.y.z, that Django over them)
+
+# Test-only packages (the third-party apps of the kit's tests), with the venv's Django kept as it is.
+$(VENV)/.tests-installed: $(VENV)/.installed tests/requirements.txt
+	$(BIN)/pip install -q -r tests/requirements.txt "Django==$$($(BIN)/python -m django --version)"
+	@touch $@
+
+test-deps: $(VENV)/.tests-installed ## Install tests/requirements.txt, the test-only packages (make test does)
 
 databases: install ## Create the MySQL and PostgreSQL databases if they are missing
 	$(MANAGE) create_databases
@@ -84,10 +107,12 @@ down: ## docker compose down (keeps the data volumes; `docker compose down --vol
 # Two processes, one test file each at a time: the end-to-end tests (gunicorn, Chromium, the drill)
 # spend most of their time in other processes. Each worker gets its own test databases (test_films_gw0, ...).
 PYTEST_WORKERS ?= 2
-# The image leaves this empty: it has no apt-get rights and no Chromium, so the browser test is deselected there.
+# The image leaves these empty: it has no apt-get rights and no Chromium, so the browser test is deselected
+# there, and it installs requirements.txt only.
 BROWSER_DEPS ?= browser
+TEST_DEPS ?= test-deps
 
-test: install $(BROWSER_DEPS) ## Run the test suite against the real SQLite, MySQL and PostgreSQL
+test: install $(TEST_DEPS) $(BROWSER_DEPS) ## Run the test suite against the real SQLite, MySQL and PostgreSQL (DJANGO=x.y.z: on that Django)
 	$(BIN)/pytest --numprocesses=$(PYTEST_WORKERS) --dist=loadfile $(PYTEST_ARGS)
 
 bench-deps: ## Install wrk (Debian/Ubuntu), if missing: make bench drives the pages with it
@@ -130,5 +155,5 @@ migrations-check: install ## Fail if a model change has no migration (the `migra
 check: databases ## Create missing databases, then Django's system checks, database checks included, on every alias
 	$(MANAGE) check --database default --database app1 --database app2
 
-clean: ## Remove .venv and caches (keeps var/ and its SQLite file)
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+clean: ## Remove .venv, the .venv-django-* of make test DJANGO=..., and caches (keeps var/ and its SQLite file)
+	rm -rf $(VENV) .venv-django-* .pytest_cache .ruff_cache

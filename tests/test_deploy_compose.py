@@ -170,6 +170,14 @@ def test_dockerfile_runs_as_non_root_with_collected_static_files():
     assert not re.search(r"^ENV .*(PASSWORD|SECRET_KEY)", runtime, flags=re.MULTILINE)
 
 
+def test_the_image_installs_the_sites_requirements_only():
+    """tests/requirements.txt is for the suite; the image neither installs it nor lets `make test` try."""
+    assert re.findall(r"pip install .*", DOCKERFILE) == ["pip install --no-cache-dir -r /tmp/requirements.txt"]
+    assert "COPY requirements.txt /tmp/requirements.txt" in DOCKERFILE
+    assert re.search(r"^    TEST_DEPS= \\$", DOCKERFILE, flags=re.MULTILINE)
+    assert re.search(r"^    BROWSER_DEPS= \\$", DOCKERFILE, flags=re.MULTILINE)
+
+
 def test_dockerfile_copies_paths_that_exist():
     for line in re.findall(r"^COPY (?!--from)(.+)$", DOCKERFILE, flags=re.MULTILINE):
         *sources, _target = line.split()
@@ -180,7 +188,7 @@ def test_dockerfile_copies_paths_that_exist():
 def test_dockerignore_keeps_secrets_and_local_state_out_and_every_package_in():
     ignored = {line.strip() for line in (BASE_DIR / ".dockerignore").read_text().splitlines()}
     ignored.discard("")
-    assert {".env", ".venv", "var", ".git"} <= ignored
+    assert {".env", ".venv", ".venv-django-*", "var", ".git"} <= ignored
     packages = {path.parent.name for path in BASE_DIR.glob("*/__init__.py")}
     assert {"config", "routers", "authapp", "app1", "app2", "pages", "health", "demo", "tests"} <= packages
     assert not packages & ignored
