@@ -84,7 +84,8 @@ class ClearReferencesAdminMixin:
     def get_deleted_objects(self, objs, request):
         """On the confirmation page, say per database how many rows will lose their reference."""
         deleted = super().get_deleted_objects(objs, request)
-        if request.POST.get("post") != "yes":  # the confirmation page, single or bulk, not the deletion
+        deleting = request.POST.get("post") if "action" in request.POST else request.POST  # bulk, or single
+        if not deleting:  # the confirmation page, not the deletion
             pks = [obj.pk for obj in objs]
             for reference, alias, rows in count_references(self.model, pks):
                 opts = reference.model._meta
@@ -96,7 +97,7 @@ class ClearReferencesAdminMixin:
 
     def delete_view(self, request, object_id, extra_context=None):
         """Clear the object's references, then let Django's view delete it inside its transaction."""
-        if request.method == "POST" and request.POST.get("post") == "yes":
+        if request.method == "POST" and request.POST:  # Django's own test: any non-empty POST deletes
             obj = self.get_object(request, unquote(object_id))
             allowed = obj is not None and self.has_delete_permission(request, obj)
             if allowed and self.failed_to_clear(request, [obj]):

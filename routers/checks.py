@@ -22,14 +22,17 @@ registry; they never connect to a server, so they work while a database is down.
   routers.E013  A model with a generic foreign key lives on another alias than the content types.
   routers.E014  A generic relation joins models on different aliases, or off the content types' alias.
   routers.E015  DATABASE_REFERENCES or DATABASE_REFERENCES_KEEP names something that does not exist or cannot be one.
+  routers.E016  An app of proxy models only is missing from DATABASE_ROUTING: its data migrations run everywhere.
+  routers.E017  A cross-database foreign key points at another field than the primary key (to_field).
 """
 
 from django.apps import apps
 from django.conf import settings
 from django.core import checks
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connections, models, router
 
-from .references import ClearReferencesMixin, ClearReferencesQuerySet, field_by_label
+from .references import ClearReferencesMixin, ClearReferencesQuerySet, field_by_label, setting_entry
 from .replicas import primary_of, primary_only
 
 TAG = "routing"
@@ -78,6 +81,27 @@ def check_routing_aliases(app_configs=None, **kwargs):
                     "or remove the entry.",
                     obj="settings.DATABASE_ROUTING",
                     id="routers.W001",
+                )
+            )
+    return errors
+
+
+def check_unrouted_proxy_apps(app_configs=None, **kwargs):
+    """Every app of proxies only is in DATABASE_ROUTING (E002/E003 find an unrouted app with tables of its own)."""
+    routing = getattr(settings, "DATABASE_ROUTING", None)
+    if not routing:
+        return []  # routed some other way
+    errors = []
+    for config in app_configs or apps.get_app_configs():
+        app_models = list(config.get_models())
+        if app_models and config.label not in routing and all(model._meta.proxy for model in app_models):
+            errors.append(
+                checks.Error(
+                    f"App '{config.label}' has only proxy models and is not in DATABASE_ROUTING: its data "
+                    "migrations (RunPython, RunSQL without a model hint) would run on every database.",
+                    hint=f"Route '{config.label}' to the alias of the models it proxies.",
+                    obj="settings.DATABASE_ROUTING",
+                    id="routers.E016",
                 )
             )
     return errors
@@ -265,6 +289,16 @@ def cross_database_relation_errors(field):
                 id="routers.E008",
             )
         )
+    if field.target_field != target._meta.pk:
+        errors.append(
+            checks.Error(
+                f"{name} relates {between} by {target._meta.label}.{field.target_field.name} (to_field): the kit "
+                "clears and checks references by primary key.",
+                hint="Point the foreign key at the primary key (remove to_field).",
+                obj=field,
+                id="routers.E017",
+            )
+        )
     on_delete = field.remote_field.on_delete
     if on_delete is not models.DO_NOTHING:
         errors.append(
@@ -391,19 +425,19 @@ def generic_relation_errors(field, home):
 
 
 def check_declared_references(app_configs=None, **kwargs):
-    """Every DATABASE_REFERENCES entry is an integer field referring to a model on another alias; KEEP names exist."""
+    """Every DATABASE_REFERENCES entry is a clearable integer field referring to a model on another alias."""
     errors = []
     for label, target_label in getattr(settings, "DATABASE_REFERENCES", {}).items():
         problem, field, target = declared_reference(label, target_label)
         if problem:
             errors.append(reference_setting_error("DATABASE_REFERENCES", problem))
-        elif field is not None:
+        else:
             errors.extend(clearing_errors(field, target))
     for label in getattr(settings, "DATABASE_REFERENCES_KEEP", ()):
         try:
-            field_by_label(label)
-        except (LookupError, ValueError) as exc:
-            errors.append(reference_setting_error("DATABASE_REFERENCES_KEEP", f"'{label}': {exc}"))
+            setting_entry("DATABASE_REFERENCES_KEEP", label)
+        except ImproperlyConfigured as exc:
+            errors.append(reference_setting_error("DATABASE_REFERENCES_KEEP", str(exc).split(": ", 1)[1]))
     return errors
 
 
@@ -411,11 +445,19 @@ def declared_reference(label, target_label):
     """Return (problem or "", field, target) for one DATABASE_REFERENCES entry."""
     try:
         model, field = field_by_label(label)
-        target = apps.get_model(target_label)
-    except (LookupError, ValueError) as exc:
+        target, target_field = field_by_label(target_label)
+    except LookupError as exc:
         return f"'{label}': {exc}", None, None
-    if not isinstance(field, models.IntegerField):  # a ForeignKey is no IntegerField
-        return f"'{label}' must name an integer field (a ForeignKey is found without being declared)", None, None
+    if target_field is not None:
+        return f"'{label}': '{target_label}' must name a model, not a field", None, None
+    if not isinstance(field, models.IntegerField) or field.primary_key or not field.null:
+        # A ForeignKey is no IntegerField, and clearing writes NULL.
+        return f"'{label}' must name an integer field with null=True, not a primary key", None, None
+    pk = target._meta.pk
+    while pk.is_relation:  # a multi-table child's pk is its parent's: follow it to the integer
+        pk = pk.target_field
+    if not isinstance(pk, models.IntegerField):
+        return f"'{label}': {target._meta.label} has no integer primary key to refer to", None, None
     if router.db_for_write(model) == router.db_for_write(target):
         return f"'{label}' and {target._meta.label} are on one alias: use a ForeignKey", None, None
     return "", field, target
@@ -424,8 +466,8 @@ def declared_reference(label, target_label):
 def reference_setting_error(setting, problem):
     return checks.Error(
         f"settings.{setting}: {problem.rstrip('.')}.",
-        hint="Name fields as 'app_label.Model.field' and models as 'app_label.Model' (docs/patterns.md, "
-        '"Third-party apps across databases").',
+        hint="Name a nullable integer field as 'app_label.Model.field', and the model whose integer ids it "
+        "holds as 'app_label.Model' (docs/patterns.md, \"Third-party apps across databases\").",
         obj=f"settings.{setting}",
         id="routers.E015",
     )
@@ -433,6 +475,7 @@ def reference_setting_error(setting, problem):
 
 ALL = [
     check_routing_aliases,
+    check_unrouted_proxy_apps,
     check_migrate_aliases,
     check_read_write_aliases,
     check_admin_using,

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from django.apps import apps
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError, connections, models, router, transaction
 
 from .connectivity import describe, redact
@@ -58,7 +59,10 @@ class Reference:
 
 def field_by_label(label):
     """Return (model, field) for "app.Model.field", (model, None) for "app.Model"; LookupError if unknown."""
-    app_label, model_name, *rest = label.split(".")
+    try:
+        app_label, model_name, *rest = label.split(".")
+    except ValueError:
+        raise LookupError("not 'app_label.Model' or 'app_label.Model.field'") from None
     model = apps.get_model(app_label, model_name)
     if not rest:
         return model, None
@@ -68,31 +72,66 @@ def field_by_label(label):
         raise LookupError(f"{model._meta.label} has no field '{rest[0]}'") from None
 
 
-def is_kept(field, keep=None):
-    """Return True if DATABASE_REFERENCES_KEEP names the field or its model: its values are history."""
-    keep = getattr(settings, "DATABASE_REFERENCES_KEEP", ()) if keep is None else keep
-    opts = field.model._meta
-    return opts.label in keep or f"{opts.label}.{field.name}" in keep
+def setting_entry(setting, label):
+    """Resolve one label of a setting with field_by_label; ImproperlyConfigured naming both if it names nothing."""
+    try:
+        return field_by_label(label)
+    except LookupError as exc:
+        raise ImproperlyConfigured(f"settings.{setting}: '{label}': {exc}") from None
+
+
+def declared_references():
+    """Return [(field, target model)] for settings.DATABASE_REFERENCES."""
+    declared = []
+    for label, target in getattr(settings, "DATABASE_REFERENCES", {}).items():
+        _, field = setting_entry("DATABASE_REFERENCES", label)
+        target_model, extra = setting_entry("DATABASE_REFERENCES", target)
+        if field is None or extra is not None:
+            raise ImproperlyConfigured(
+                f"settings.DATABASE_REFERENCES: '{label}': '{target}': name a field, then the model it refers to."
+            )
+        declared.append((field, target_model))
+    return declared
+
+
+def kept():
+    """Return the fields, and the concrete models, that settings.DATABASE_REFERENCES_KEEP names as history."""
+    names = set()
+    for label in getattr(settings, "DATABASE_REFERENCES_KEEP", ()):
+        model, field = setting_entry("DATABASE_REFERENCES_KEEP", label)
+        names.add(field if field is not None else model._meta.concrete_model)
+    return names
 
 
 def cross_database_references():
-    """Return every Reference: foreign keys whose model and target live apart, then DATABASE_REFERENCES."""
-    found = [
-        Reference(field, field.related_model, is_kept(field))
+    """Return every Reference, once: foreign keys whose model and target live apart, then DATABASE_REFERENCES."""
+    fields = [
+        (field, field.related_model)
         for model in apps.get_models()
-        for field in model._meta.concrete_fields
+        if not model._meta.proxy  # a proxy's fields are its concrete model's
+        for field in model._meta.local_concrete_fields  # a child's inherited fields are its parent's
         if field.many_to_one and router.db_for_write(model) != router.db_for_write(field.related_model)
     ]
-    for label, target in getattr(settings, "DATABASE_REFERENCES", {}).items():
-        _, field = field_by_label(label)
-        found.append(Reference(field, apps.get_model(target), is_kept(field)))
-    return found
+    history = kept()
+    return [
+        Reference(field, target, field in history or field.model._meta.concrete_model in history)
+        for field, target in dict.fromkeys([*fields, *declared_references()])
+    ]
+
+
+def same_rows(model):
+    """Return the concrete models whose rows share model's primary keys: its parents and its children."""
+    concrete = model._meta.concrete_model
+    related = {concrete, *concrete._meta.get_parent_list()}
+    related.update(other for other in apps.get_models() if concrete in other._meta.get_parent_list())
+    return related
 
 
 def references_to(model):
-    """Return the references on other databases to rows of model."""
-    concrete = model._meta.concrete_model
-    return [reference for reference in cross_database_references() if reference.target._meta.concrete_model is concrete]
+    """Return the references on other databases to rows of model, or to the rows their deletion takes along."""
+    # Deleting a child deletes its parents' rows, and deleting a parent its children's: same primary keys.
+    targets = same_rows(model)
+    return [reference for reference in cross_database_references() if reference.target._meta.concrete_model in targets]
 
 
 def batches(values, size=BATCH_SIZE):
@@ -106,12 +145,12 @@ def batches(values, size=BATCH_SIZE):
 def bounded_transaction(alias, seconds=LOCK_TIMEOUT):
     """A transaction on alias in which a statement fails after `seconds` waiting for a row lock."""
     connection = connections[alias]
+    if connection.vendor == "postgresql":
+        with postgresql_lock_timeout(connection, seconds):
+            yield
+        return
     if connection.vendor != "mysql":
         with transaction.atomic(using=alias):
-            if connection.vendor == "postgresql":
-                with connection.cursor() as cursor:
-                    # For this transaction only. set_config() because SET takes no parameters.
-                    cursor.execute("SELECT set_config('lock_timeout', %s, true)", [f"{int(seconds * 1000)}ms"])
             yield  # SQLite: its busy timeout bounds the wait already
         return
     # MySQL has no transaction-scoped lock wait: set the session's, and put it back once the transaction
@@ -131,6 +170,24 @@ def bounded_transaction(alias, seconds=LOCK_TIMEOUT):
             # Broken connection, or an outer block that failed: close it, so no later request inherits the
             # short wait; the error that got us here stays the one raised.
             connection.close()
+
+
+@contextmanager
+def postgresql_lock_timeout(connection, seconds):
+    """A transaction (a savepoint, inside a caller's) with lock_timeout set to `seconds`, the caller's put back."""
+    # set_config(..., true) lasts until the end of the *outer* transaction: a caller's own block
+    # would keep the short wait for its later statements unless the old value is put back.
+    outer = connection.in_atomic_block
+    with transaction.atomic(using=connection.alias):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_setting('lock_timeout')")
+            (previous,) = cursor.fetchone()
+            # set_config() because SET takes no parameters.
+            cursor.execute("SELECT set_config('lock_timeout', %s, true)", [f"{int(seconds * 1000)}ms"])
+        yield
+    if outer and not connection.needs_rollback:  # after a failure, the savepoint's rollback undid it
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('lock_timeout', %s, true)", [previous])
 
 
 def clear_references(model, pks, *, timeout=LOCK_TIMEOUT):
@@ -186,7 +243,11 @@ class ClearReferencesQuerySet(models.QuerySet):
     def delete(self):
         """Clear references to the selected rows, then delete them."""
         check_deletable(self)
-        clear_references(self.model, self.values_list("pk", flat=True))
+        # Read as delete() will: from the alias written to, without the row locks delete() drops too.
+        selected = self._chain()
+        selected.query.select_for_update = False
+        selected._for_write = True
+        clear_references(self.model, selected.values_list("pk", flat=True))
         return super().delete()
 
 

@@ -11,6 +11,9 @@ when that is safe (routers/replicas.py); a replica counts as its primary for
 relations, and nothing migrates on it.
 """
 
+from contextlib import suppress
+
+from django.apps import apps
 from django.conf import settings
 
 from . import replicas
@@ -50,15 +53,23 @@ class AppLabelRouter:
         db1, db2 = replicas.primary_of(db1), replicas.primary_of(db2)  # a replica is its primary's data
         if db1 == db2:
             return True
-        return obj1._meta.concrete_model._meta.label_lower in self.cross_database_models or (
-            obj2._meta.concrete_model._meta.label_lower in self.cross_database_models
-        )
+        return self.may_cross(obj1) or self.may_cross(obj2)
+
+    def may_cross(self, obj):
+        """Return True if obj is a user: of the user model, a proxy of it, or a multi-table child of it."""
+        concrete = obj._meta.concrete_model
+        labels = {model._meta.label_lower for model in [concrete, *concrete._meta.get_parent_list()]}
+        return bool(labels & self.cross_database_models)
 
     def allow_migrate(self, db, app_label, model_name=None, **hints):
         """Create each app's tables on its own alias and nowhere else (never on a replica)."""
         if replicas.is_replica(db):
             return False
-        model = hints.get("model")  # given by RunPython/RunSQL hints and by the routing checks
+        model = hints.get("model")  # given by migrate, by the routing checks, and by RunPython/RunSQL hints
+        if model is None and model_name:  # RunPython(hints={"model_name": ...}) names the model only
+            # A model the migration history knows and the code no longer has: route by app.
+            with suppress(LookupError):
+                model = apps.get_model(app_label, model_name)
         alias = self.alias_of(model) if model is not None else self.route_app_labels.get(app_label)
         if alias is None:
             return None

@@ -468,6 +468,12 @@ ROUTED = {"authapp": "default", "app1": "app1", "app2": "app2"}
         ({"app1.Nothing.user_id": "authapp.SharedUser"}, [], "App 'app1' doesn't have a 'Nothing' model."),
         ({"app1.Film.title": "authapp.SharedUser"}, [], "'app1.Film.title' must name an integer field"),
         ({"app1.Film.added_by": "authapp.SharedUser"}, [], "'app1.Film.added_by' must name an integer field"),
+        ({"app1.Film.year": "authapp.SharedUser"}, [], "'app1.Film.year' must name an integer field with null=True"),
+        ({"app1.Film.id": "authapp.SharedUser"}, [], "not a primary key"),
+        ({"app1.Director.birth_year": "sessions.Session"}, [], "sessions.Session has no integer primary key"),
+        ({"app1.Director.birth_year": "authapp.SharedUser.id"}, [], "must name a model, not a field"),
+        ({"app1.Director": "authapp.SharedUser"}, [], "must name an integer field"),
+        ({"app1.Director.birth_year": "SharedUser"}, [], "not 'app_label.Model' or 'app_label.Model.field'"),
         ({"app1.Director.birth_year": "app1.Film"}, [], "'app1.Director.birth_year' and app1.Film are on one alias"),
         ({"app1.Director.birth_year": "authapp.Nobody"}, [], "App 'authapp' doesn't have a 'Nobody' model."),
         ({}, ["app1.Director.nothing"], "DATABASE_REFERENCES_KEEP: 'app1.Director.nothing': app1.Director has no"),
@@ -490,6 +496,44 @@ def test_w002_a_declared_reference_to_a_model_that_does_not_clear():
         (warning,) = checks.check_declared_references()
     assert warning.id == "routers.W002"
     assert "deleting a app2.Book does not clear the references to it on 'app1'" in warning.msg
+
+
+def test_e016_an_app_of_proxies_only_left_out_of_the_routing():
+    with isolate_apps("app1") as isolated:
+
+        class FilmCut(Film):
+            class Meta:
+                proxy = True
+                app_label = "app1"
+
+        with routing(app1=None):
+            errors = checks.check_unrouted_proxy_apps(app_configs=list(isolated.get_app_configs()))
+    (error,) = errors
+    assert error.id == "routers.E016"
+    assert "would run on every database" in error.msg
+
+
+def test_e017_a_cross_database_foreign_key_to_another_field_than_the_primary_key():
+    with isolate_apps(*ISOLATED) as isolated:
+
+        class SharedUser(ClearReferencesMixin, models.Model):
+            username = models.CharField(max_length=10, unique=True)
+            objects = ClearReferencesQuerySet.as_manager()
+
+            class Meta:
+                app_label = "authapp"
+
+        class Reel(models.Model):
+            added_by = models.ForeignKey(
+                SharedUser, models.DO_NOTHING, db_constraint=False, null=True, to_field="username"
+            )
+
+            class Meta:
+                app_label = "app1"
+
+        (error,) = relation_errors(isolated)
+    assert error.id == "routers.E017"
+    assert "authapp.SharedUser.username (to_field)" in error.msg
 
 
 def test_e009_names_the_way_out_for_a_field_a_third_party_app_declares():

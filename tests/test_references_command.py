@@ -1,10 +1,12 @@
 """`manage.py references` finds the ids that still dangle, and --fix clears them and protects the ids still held."""
 
+import threading
+import time
 from unittest import mock
 
 import pytest
 from django.core.management import call_command
-from django.db import transaction
+from django.db import IntegrityError, connections, transaction
 
 from app1.factories import FilmFactory
 from app1.models import Film
@@ -120,3 +122,26 @@ def test_moving_a_sequence_past_an_id_never_moves_it_back(factory):
     model.objects.filter(pk__in=[row.pk for row in newer]).delete()  # gone, but their ids were handed out
     move_past(model, model.objects.db, first.pk)
     assert factory().pk > newer[-1].pk
+
+
+@pytest.mark.django_db(databases="__all__", transaction=True)
+def test_moving_a_sequence_while_rows_are_inserted_hands_no_id_out_twice():
+    """Inserts on another connection while --fix moves PostgreSQL's sequence: each must get a new id."""
+    deadline = time.monotonic() + 3
+    failures = []
+
+    def insert():
+        try:
+            while time.monotonic() < deadline:
+                BookFactory()
+        except IntegrityError as exc:  # a duplicate primary key
+            failures.append(exc)
+        finally:
+            connections.close_all()
+
+    inserter = threading.Thread(target=insert, daemon=True)
+    inserter.start()
+    while time.monotonic() < deadline:
+        move_past(Book, "app2", 1)
+    inserter.join(timeout=10)
+    assert failures == []

@@ -184,7 +184,7 @@ def test_reversion_keeps_versions_of_rows_in_another_database(store):
 
 
 def test_a_proxy_of_the_user_model_reads_the_users(store):
-    assert store.flow("proxy") == {"database": "default", "found": True}
+    assert store.flow("proxy") == {"database": "default", "found": True, "runs on": ["default"]}
 
 
 # Deleting a user, and the references the kit cannot see ---------------------------------------------
@@ -201,6 +201,23 @@ def test_deleting_a_user_clears_the_references_and_leaves_the_history_alone(stor
         output,
         flags=re.MULTILINE,
     ), output
+
+
+def test_a_child_or_parent_row_deleted_clears_the_references_to_either(store):
+    assert store.flow("inheritance") == {"child": [None, None], "parent": [None, None]}
+
+
+def test_each_reference_is_listed_once(store):
+    """A proxy (catalog.FeaturedProduct) and a child model share their fields with the concrete model."""
+    output = store.ok("references")
+    lines = [line.split(":")[0] for line in output.splitlines() if " -> " in line]
+    assert sorted(lines) == [
+        "catalog.HistoricalProduct.created_by -> accounts.Customer",
+        "catalog.HistoricalProduct.history_user_id -> accounts.Customer",
+        "catalog.Product.created_by -> accounts.Customer",
+        "orders.Order.approver_id -> accounts.Staff",
+        "orders.Order.placed_by -> accounts.Customer",
+    ]
 
 
 def test_history_keeps_its_ids_from_being_handed_out_again(tmp_path, names):

@@ -147,3 +147,14 @@ def test_a_mysql_lock_timeout_names_its_cause_and_leaves_the_session_as_it_was()
     assert "Lock wait timeout exceeded" in str(failure.value)
     assert "1205" in str(failure.value.__cause__)
     assert lock_wait_timeout() == before != 1
+
+
+def test_any_post_the_admin_deletes_on_clears_the_references_first(admin_client):
+    """Django's delete view deletes on any non-empty POST, not only on the confirmation form's post=yes."""
+    user = SharedUserFactory()
+    film = FilmFactory(added_by=user)
+    response = admin_client.post(reverse("admin:authapp_shareduser_delete", args=[user.pk]), {"confirm": "1"})
+    assert response.status_code == 302
+    assert not SharedUser.objects.filter(pk=user.pk).exists()
+    film.refresh_from_db()
+    assert film.added_by_id is None

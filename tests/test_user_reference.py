@@ -3,16 +3,19 @@
 from unittest import mock
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.db import NotSupportedError, OperationalError, ProgrammingError, connections, transaction
 from django.db.models import QuerySet
+from django.test.utils import override_settings
 
 from app1.factories import FilmFactory
-from app1.models import Film
+from app1.models import Director, Film
 from app2.factories import BookFactory
 from app2.models import Book
 from authapp.factories import SharedUserFactory
 from authapp.models import SharedUser
-from routers.references import ReferencesNotCleared
+from routers import checks
+from routers.references import ReferencesNotCleared, clear_references, references_to
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 
@@ -148,3 +151,62 @@ def test_no_dangling_ids_when_the_second_database_write_fails(user):
     book.refresh_from_db()
     assert book.added_by_id is None
     assert not SharedUser.objects.filter(pk=user.pk).exists()
+
+
+@pytest.mark.parametrize("label", ["app1.Film", "app1.film", "app1.Film.added_by", "app1.Film.added_by_id"])
+def test_history_named_in_any_spelling_django_accepts_is_kept(user, label):
+    """DATABASE_REFERENCES_KEEP resolves its labels as the check does: every accepted spelling keeps the ids."""
+    film, book, user_id = FilmFactory(added_by=user), BookFactory(added_by=user), user.pk
+    with override_settings(DATABASE_REFERENCES_KEEP=[label]):
+        assert checks.check_declared_references() == []
+        user.delete()
+    film.refresh_from_db()
+    book.refresh_from_db()
+    assert (film.added_by_id, book.added_by_id) == (user_id, None)
+
+
+def test_a_declared_reference_that_names_nothing_fails_with_the_setting_named(user):
+    with (
+        override_settings(DATABASE_REFERENCES={"app1.Director": "authapp.SharedUser"}),
+        pytest.raises(ImproperlyConfigured, match=r"settings\.DATABASE_REFERENCES: 'app1\.Director'"),
+    ):
+        user.delete()
+    assert SharedUser.objects.filter(pk=user.pk).exists()
+
+
+def test_a_declared_reference_is_cleared_checked_and_counted(user):
+    """Director.birth_year stands in for an integer user id (simple_history's history_user_id)."""
+    director = Director.objects.create(name="Stand-in", birth_year=user.pk)
+    with override_settings(DATABASE_REFERENCES={"app1.Director.birth_year": "authapp.SharedUser"}):
+        assert [str(r) for r in references_to(SharedUser)] == [
+            "app1.Film.added_by -> authapp.SharedUser",
+            "app2.Book.added_by -> authapp.SharedUser",
+            "app1.Director.birth_year -> authapp.SharedUser",
+        ]
+        user.delete()
+    director.refresh_from_db()
+    assert director.birth_year is None
+
+
+def test_clearing_on_postgresql_leaves_the_callers_lock_timeout_as_it_was(user):
+    """Inside a caller's transaction on app2 (this test's), the clearing's 2 s lock wait does not stay behind."""
+    BookFactory(added_by=user)
+
+    def lock_timeout():
+        with connections["app2"].cursor() as cursor:
+            cursor.execute("SHOW lock_timeout")
+            return cursor.fetchone()[0]
+
+    before = lock_timeout()
+    clear_references(SharedUser, [user.pk])
+    assert lock_timeout() == before
+
+
+@pytest.mark.django_db(databases="__all__", transaction=True)  # outside any transaction, as a view runs
+def test_a_select_for_update_delete_clears_then_deletes():
+    """Django drops select_for_update from a delete; the clearing's read must too (users on PostgreSQL)."""
+    user = SharedUserFactory()
+    film = FilmFactory(added_by=user)
+    SharedUser.objects.select_for_update().filter(pk=user.pk).delete()
+    film.refresh_from_db()
+    assert film.added_by_id is None

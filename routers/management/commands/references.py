@@ -27,7 +27,7 @@ NEXT_ID_SQL = {
     "sqlite": "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = %s), 0), "
     "COALESCE((SELECT MAX({pk}) FROM {table}), 0)) + 1",
     "postgresql": "SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END FROM {sequence}",
-    # MySQL 8 caches this for information_schema_stats_expiry (a day): pages/row_counts.py sets it to 0.
+    # MySQL 8 caches this for information_schema_stats_expiry (a day): next_id_of() sets it to 0.
     "mysql": "SELECT AUTO_INCREMENT FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = %s",
 }
 
@@ -51,9 +51,11 @@ class Command(OfflineChecksCommand):
                 behind = self.check_sequence(reference.target, highest, fix)
             except DatabaseError as exc:
                 message = str(exc)
-                for alias in (router.db_for_write(reference.model), router.db_for_write(reference.target)):
+                aliases = (router.db_for_write(reference.model), router.db_for_write(reference.target))
+                for alias in aliases:
                     message = redact(alias, message)
-                raise CommandError(f"{reference}: {message.strip()}") from exc
+                where = " and ".join(describe(alias) for alias in dict.fromkeys(aliases))
+                raise CommandError(f"{reference}, reading {where}: {message.strip()}") from exc
             verb = "cleared" if fix and not reference.kept else "point at no row"
             if reference.kept:
                 verb += " (history: kept)"
@@ -99,6 +101,7 @@ class Command(OfflineChecksCommand):
         """Say if target's next id is at or below `highest` (a referenced id); with fix, move it past."""
         if highest is None:
             return ""
+        target = id_source(target)
         alias = router.db_for_write(target)
         next_id = next_id_of(target, alias)
         if next_id is None or next_id > highest:
@@ -108,6 +111,12 @@ class Command(OfflineChecksCommand):
             return f"  {where}: the next new row gets id {next_id}, which is still referenced (up to {highest})."
         move_past(target, alias, highest)
         return f"  {where}: ids now start after {highest}."
+
+
+def id_source(model):
+    """Return the model whose table hands out model's ids: its topmost parent under multi-table inheritance."""
+    concrete = model._meta.concrete_model
+    return next((parent for parent in concrete._meta.get_parent_list() if not parent._meta.parents), concrete)
 
 
 def next_id_of(model, alias):
@@ -126,6 +135,8 @@ def next_id_of(model, alias):
         elif connection.vendor == "sqlite":
             cursor.execute(sql.format(pk=quote(pk), table=quote(table)), [table])
         else:
+            if not connection.mysql_is_mariadb:  # MySQL 8 answers from a cache up to a day old otherwise
+                cursor.execute("SET SESSION information_schema_stats_expiry = 0")
             cursor.execute(sql, [table])
         row = cursor.fetchone()
     return row[0] if row else None
@@ -143,6 +154,8 @@ def move_past(model, alias, highest):
             if not cursor.rowcount:
                 cursor.execute("INSERT INTO sqlite_sequence (name, seq) VALUES (%s, %s)", [table, highest])
         elif connection.vendor == "postgresql":
+            # Inserts wait until the transaction ends: none takes an id between the read and setval().
+            cursor.execute(f"LOCK TABLE {connection.ops.quote_name(table)} IN SHARE ROW EXCLUSIVE MODE")
             cursor.execute(
                 "SELECT setval(seq, GREATEST(%s, COALESCE(pg_sequence_last_value(seq), 0))) "
                 "FROM (SELECT pg_get_serial_sequence(%s, %s)::regclass AS seq) AS serial",

@@ -12,6 +12,12 @@ class Customer(ClearReferencesMixin, AbstractUser):
     objects = CustomerManager()
 
 
+class Staff(Customer):
+    """Users with a row of their own besides the user's (multi-table inheritance): the same ids."""
+
+    badge = models.CharField(max_length=20, blank=True)
+
+
 class Team(models.Model):
     """Beside the content types: the only place guardian's object permissions can point at."""
 

@@ -38,3 +38,10 @@ class Supplier(Customer):
 
     class Meta:
         proxy = True
+
+
+class FeaturedProduct(Product):
+    """A proxy: its rows, and its reference to the user, are Product's (listed once)."""
+
+    class Meta:
+        proxy = True

@@ -14,6 +14,7 @@ class Order(models.Model):
         blank=True,
         related_name="+",
     )
+    approver_id = models.IntegerField(null=True, blank=True)  # a Staff id (settings.DATABASE_REFERENCES)
 
     def __str__(self):
         return self.reference

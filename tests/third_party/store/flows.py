@@ -4,9 +4,10 @@ import json
 import sys
 
 import reversion
-from accounts.models import Customer, Team
+from accounts.models import Customer, Staff, Team
 from catalog.models import CatalogTag, Product, Supplier
 from django.contrib import admin
+from django.db import connections, router
 from django.test import Client
 from django.test.utils import setup_test_environment
 from django.urls import reverse
@@ -82,7 +83,9 @@ def django_reversion():
 
 def proxy():
     user = customer("maker")
-    return {"database": Supplier.objects.db, "found": Supplier.objects.filter(pk=user.pk).exists()}
+    # RunPython(hints={"model_name": "supplier"}) in the catalog's migrations: where may it run?
+    runs_on = [alias for alias in connections if router.allow_migrate(alias, "catalog", model_name="supplier")]
+    return {"database": Supplier.objects.db, "found": Supplier.objects.filter(pk=user.pk).exists(), "runs on": runs_on}
 
 
 def delete_user():
@@ -100,6 +103,20 @@ def delete_user():
         "order.placed_by": order.placed_by_id,
         "history": sorted(set(history)),
     }
+
+
+def inheritance():
+    """Deleting a child row deletes its parent's, and the reverse: references to either are cleared."""
+    seen = {}
+    for deleted in ("child", "parent"):
+        staff = Staff.objects.create_user(f"clerk-{deleted}", password="pw")
+        product = Product.objects.create(name="till", created_by=staff)
+        order = Order.objects.create(reference="D-1", approver_id=staff.pk)
+        (staff if deleted == "child" else Customer.objects.get(pk=staff.pk)).delete()
+        product.refresh_from_db()
+        order.refresh_from_db()
+        seen[deleted] = [product.created_by_id, order.approver_id]
+    return seen
 
 
 def admin_pages():

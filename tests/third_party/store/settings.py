@@ -48,7 +48,10 @@ DATABASE_ROUTING = {
 DATABASE_ROUTERS = ["routers.router.AppLabelRouter"]
 # simple_history keeps the user who made a change as an integer (history_user_id_field): the kit
 # clears and checks it like a foreign key, and leaves the history tables' values alone.
-DATABASE_REFERENCES = {"catalog.HistoricalProduct.history_user_id": AUTH_USER_MODEL}
+DATABASE_REFERENCES = {
+    "catalog.HistoricalProduct.history_user_id": AUTH_USER_MODEL,
+    "orders.Order.approver_id": "accounts.Staff",
+}
 DATABASE_REFERENCES_KEEP = ["catalog.HistoricalProduct"]
 
 MIDDLEWARE = [
