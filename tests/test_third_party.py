@@ -297,6 +297,8 @@ def test_the_bootstrap_commands_with_a_database_missing_then_down(tmp_path, name
         assert f"Unknown database '{missing_name(databases)}'" in missing["check"][2]
     assert down["migrate_all --check"][0] == 1
     assert "cannot tell" in down["migrate_all --check"][1]
+    assert down["references"][0] == 1
+    assert "reading 'catalog' (MySQL at 127.0.0.1:" in down["references"][2]
 
 
 def missing_name(databases):
@@ -313,6 +315,7 @@ def bootstrap(project):
         ("migrate_all", ["migrate_all", "--noinput", "-v0"]),
         ("check (after)", ["check"]),
         ("migrate_all --check (after)", ["migrate_all", "--check"]),
+        ("references", ["references"]),
     ]
     outcome = {}
     for name, args in steps:
