@@ -119,12 +119,16 @@ def cross_database_references():
     ]
 
 
-def same_rows(model):
-    """Return the concrete models whose rows share model's primary keys: its parents and its children."""
+def root_of(model):
+    """Return the model whose table hands out model's ids: its topmost parent under multi-table inheritance."""
     concrete = model._meta.concrete_model
-    related = {concrete, *concrete._meta.get_parent_list()}
-    related.update(other for other in apps.get_models() if concrete in other._meta.get_parent_list())
-    return related
+    return next((parent for parent in concrete._meta.get_parent_list() if not parent._meta.parents), concrete)
+
+
+def same_rows(model):
+    """Return the concrete models whose rows share model's ids: its root and every model inheriting from it."""
+    root = root_of(model)
+    return {root, *(other for other in apps.get_models() if root in other._meta.get_parent_list())}
 
 
 def references_to(model):

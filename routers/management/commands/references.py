@@ -20,7 +20,7 @@ from django.db import DatabaseError, connections, router, transaction
 
 from routers.connectivity import describe, redact
 from routers.management.base import OfflineChecksCommand
-from routers.references import BATCH_SIZE, bounded_transaction, cross_database_references
+from routers.references import BATCH_SIZE, bounded_transaction, cross_database_references, root_of
 
 # The next id a table hands out, and how to move it past `highest`, per engine.
 NEXT_ID_SQL = {
@@ -101,7 +101,7 @@ class Command(OfflineChecksCommand):
         """Say if target's next id is at or below `highest` (a referenced id); with fix, move it past."""
         if highest is None:
             return ""
-        target = id_source(target)
+        target = root_of(target)  # a multi-table child's ids come from its topmost parent's table
         alias = router.db_for_write(target)
         next_id = next_id_of(target, alias)
         if next_id is None or next_id > highest:
@@ -111,12 +111,6 @@ class Command(OfflineChecksCommand):
             return f"  {where}: the next new row gets id {next_id}, which is still referenced (up to {highest})."
         move_past(target, alias, highest)
         return f"  {where}: ids now start after {highest}."
-
-
-def id_source(model):
-    """Return the model whose table hands out model's ids: its topmost parent under multi-table inheritance."""
-    concrete = model._meta.concrete_model
-    return next((parent for parent in concrete._meta.get_parent_list() if not parent._meta.parents), concrete)
 
 
 def next_id_of(model, alias):
