@@ -26,7 +26,10 @@ apt_install = ( $(1) ) >/dev/null 2>&1 || { \
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
-system-deps: ## Install the C library mysqlclient builds against (Debian/Ubuntu), if missing
+system-deps: ## Install what the venv and mysqlclient's build need (Debian/Ubuntu), if missing
+	@$(call apt_install,$(PYTHON) -c 'import ensurepip',python3-venv)
+	@$(call apt_install,command -v gcc,build-essential)
+	@$(call apt_install,$(PYTHON) -c 'import sysconfig; open(sysconfig.get_paths()["include"] + "/Python.h")',python3-dev)
 	@$(call apt_install,pkg-config --exists libmariadb || pkg-config --exists mysqlclient,pkg-config libmariadb-dev)
 
 browser: ## Install Debian's headless Chromium and its driver for the browser test, if missing
@@ -55,8 +58,18 @@ $(VENV)/.tests-installed: $(VENV)/.installed tests/requirements.txt
 
 test-deps: $(VENV)/.tests-installed ## Install tests/requirements.txt, the test-only packages (make test does)
 
+# What a stock Debian or Ubuntu server needs before the site can log in over TCP (README, "Run it"):
+# MariaDB's root logs in through its socket only, PostgreSQL asks for a password on 127.0.0.1.
+LOGIN_HELP = printf '%s\n' "Could the site not log in? On a stock Debian or Ubuntu, let it (README, Run it):" \
+	"  sudo mariadb -e \"$(MARIADB_LOGIN)\"" \
+	"  sudo sed -i -E '$(PG_TRUST)' /etc/postgresql/*/main/pg_hba.conf" \
+	"  sudo -u postgres psql -c 'SELECT pg_reload_conf()'"
+MARIADB_LOGIN = ALTER USER 'root'@'localhost' IDENTIFIED VIA unix_socket OR mysql_native_password USING PASSWORD(''); \
+	CREATE USER IF NOT EXISTS 'root'@'127.0.0.1' IDENTIFIED BY ''; GRANT ALL PRIVILEGES ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION;
+PG_TRUST = s/^(host\s+all\s+all\s+(127\.0\.0\.1\/32|::1\/128)\s+)\S+/\1trust/
+
 databases: install ## Create the MySQL and PostgreSQL databases if they are missing
-	$(MANAGE) create_databases
+	@$(MANAGE) create_databases || { $(LOGIN_HELP); exit 1; }
 
 migrate: databases ## Migrate each alias (migrate touches one database at a time)
 	$(MANAGE) migrate --database=default
