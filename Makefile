@@ -1,6 +1,6 @@
 # One Django site, three databases. `make help` lists the targets.
 .DEFAULT_GOAL := help
-.PHONY: help install system-deps browser test-deps bench-deps databases migrate routes migrate-check references demo-fixtures seed superuser run serve up down test bench drill consistency references-scale lint format migrations-check check clean
+.PHONY: help install system-deps browser test-deps bench-deps databases migrate routes migrate-check references demo-fixtures seed superuser run serve up down test bench drill consistency references-scale fresh-machine lint format migrations-check check clean
 
 PYTHON ?= python3
 # The image sets VENV=/opt/venv, so `make test` runs inside the compose stack too.
@@ -152,6 +152,10 @@ consistency: install ## Randomized history checker: clients vs faulted standbys,
 
 references-scale: install ## Time `manage.py references` and `--fix` at 100,000 films and books (the bench's databases)
 	$(BIN)/python -m tests.load.references_scale
+
+fresh-machine: ## Try the README on a new Debian 12 root: debootstrap, servers in a private network namespace (root; ~15 min)
+	@$(call apt_install,command -v debootstrap,debootstrap)
+	bash tests/fresh_machine.sh
 
 # The lint commands live in .pre-commit-config.yaml (local hooks, run from .venv, nothing fetched), so
 # `make lint`, CI's lint job and a git commit run the same ones.
