@@ -13,7 +13,7 @@ clearing UPDATE also waits at most LOCK_TIMEOUT seconds for a row lock on its se
 
 Nothing makes the pair atomic: a row can be added for a user while that user is being deleted,
 and an outer atomic() on the referencing database can roll the clearing back. `manage.py
-references --check` finds the ids that point nowhere; `--fix` clears them.
+references` finds the ids that point nowhere; `references --fix` clears them.
 """
 
 from contextlib import contextmanager

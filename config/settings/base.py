@@ -103,9 +103,10 @@ for _database in DATABASES.values():
         }
         _database["CONN_MAX_AGE"] = 0
     # DB_PREPARED_STATEMENTS=true binds parameters on the server for PostgreSQL aliases, and psycopg
-    # prepares a statement from its 5th run on a connection: the server plans it once, not on every
-    # request. Off, as Django ships it: a pooler in transaction mode (PgBouncer before 1.21, or
-    # without max_prepared_statements) loses them between transactions (docs/evidence.md).
+    # prepares a statement on its 6th run on a connection (after prepare_threshold=5 runs): the
+    # server plans it once, not on every request. Off, as Django ships it: a pooler in transaction
+    # mode (PgBouncer before 1.21, or without max_prepared_statements) loses them between
+    # transactions (docs/evidence.md).
     if _database["ENGINE"] == "django.db.backends.postgresql" and env.bool("DB_PREPARED_STATEMENTS", default=False):
         _database["OPTIONS"].update(server_side_binding=True, prepare_threshold=5)
 
