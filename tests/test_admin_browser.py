@@ -1,14 +1,20 @@
 """The admin in a real browser: headless Chromium adds, edits and deletes on MySQL and PostgreSQL.
 
-The site runs in pytest-django's live server; Debian's chromium and chromium-driver drive it
-(Selenium Manager is never asked to download anything). Each result is then read with plain
-SQL on the database that must hold it. The test is transactional (the live server's own
-connections must see committed rows), so pytest-django runs it after the other database tests
-and empties every database afterwards. On failure, a screenshot and the page's HTML go to
-test-artifacts/.
+The test runs twice: with the test settings, in pytest-django's live server, and with the local
+settings, in `make run`'s runserver with the debug toolbar (tests/support/browser.py's
+local_server). Debian's chromium and chromium-driver drive it (Selenium Manager is never asked to
+download anything). Every click is a real one: were the toolbar (or anything else) over the change
+form's Delete or History button or the Log out link, Selenium's click would fail
+(ElementClickInterceptedException). Each result is then read with plain SQL on the database that
+must hold it. The test is transactional (the server's own connections must see committed rows), so
+pytest-django runs it after the other database tests and empties every database afterwards. On
+failure, a screenshot and the page's HTML go to test-artifacts/.
 """
 
+from typing import NamedTuple
+
 import pytest
+from django.contrib.auth.hashers import BasePasswordHasher, PBKDF2PasswordHasher, get_hasher
 from django.db import connections
 from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
@@ -16,7 +22,7 @@ from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
 from authapp.factories import DEMO_PASSWORD, SharedUserFactory
-from tests.support.browser import WAIT_SECONDS, chromium, screenshot_on_failure
+from tests.support.browser import WAIT_SECONDS, chromium, local_server, screenshot_on_failure
 
 pytestmark = pytest.mark.browser
 
@@ -25,6 +31,23 @@ pytestmark = pytest.mark.browser
 def browser():
     with chromium() as driver:
         yield driver
+
+
+class Site(NamedTuple):
+    url: str
+    hasher: BasePasswordHasher  # the first of the server's PASSWORD_HASHERS: the one that checks a login
+    toolbar: bool  # whether the debug toolbar is on its pages
+
+
+@pytest.fixture(params=["config.settings.test", "config.settings.local"], ids=["test", "local"])
+def site(request, tmp_path):
+    """A server running the settings module: pytest-django's live server, or runserver with the toolbar."""
+    if request.param == "config.settings.test":
+        yield Site(request.getfixturevalue("live_server").url, get_hasher(), toolbar=False)  # test.py's fast MD5
+    else:
+        # The local settings keep Django's PASSWORD_HASHERS, PBKDF2 first: they cannot check test.py's MD5.
+        with local_server(tmp_path / "runserver.log") as server:
+            yield Site(server.url, PBKDF2PasswordHasher(), toolbar=True)
 
 
 class Admin:
@@ -84,6 +107,19 @@ class Admin:
     def follow(self, link_text):
         self.click_through(By.LINK_TEXT, link_text)
 
+    def history(self, changelist, link_text):
+        """Open an object from its changelist, press History; return the Action column of its history."""
+        self.open(changelist)
+        self.follow(link_text)
+        self.click_through(By.CSS_SELECTOR, "a.historylink")
+        rows = self.driver.find_elements(By.CSS_SELECTOR, "#change-history tbody tr")
+        return [row.find_elements(By.CSS_SELECTOR, "th, td")[-1].text for row in rows]
+
+    def log_out(self):
+        """Press Log out in the header's user tools; return the page's title."""
+        self.click_through(By.CSS_SELECTOR, "#logout-form button")
+        return self.driver.find_element(By.CSS_SELECTOR, "#content h1").text
+
     def delete(self, changelist, link_text):
         """Open an object from its changelist, press Delete, and confirm."""
         self.open(changelist)
@@ -103,15 +139,19 @@ def fetch(alias, sql, params=()):
 
 
 @pytest.mark.django_db(transaction=True, databases="__all__")
-def test_admin_adds_edits_and_deletes_on_each_database(browser, live_server):
+def test_admin_adds_edits_and_deletes_on_each_database(request, browser, site):
     staff = SharedUserFactory(username="browser-admin", is_staff=True, is_superuser=True)
-    admin = Admin(browser, live_server.url)
-    with screenshot_on_failure(browser, "test_admin_adds_edits_and_deletes_on_each_database"):
+    staff.password = site.hasher.encode(DEMO_PASSWORD, site.hasher.salt())
+    staff.save(update_fields=["password"])
+    admin = Admin(browser, site.url)
+    with screenshot_on_failure(browser, request.node.name):
         admin.open("/admin/login/?next=/admin/")
         admin.type("username", staff.username)
         admin.type("password", DEMO_PASSWORD)
         browser.find_element(By.CSS_SELECTOR, 'input[type="submit"]').click()
         admin.wait.until(EC.presence_of_element_located((By.ID, "user-tools")))
+        # The local run has the toolbar on every page, so each click below is made beside it.
+        assert bool(browser.find_elements(By.ID, "djDebugRoot")) is site.toolbar
 
         # MySQL: a director, then a film that picks the director with the autocomplete widget.
         admin.open("/admin/app1/director/add/")
@@ -145,6 +185,9 @@ def test_admin_adds_edits_and_deletes_on_each_database(browser, live_server):
         admin.type("pages", 183)
         assert "was changed successfully" in admin.save()
 
+        # History, from the change form: the admin's log (in SQLite) of a film (in MySQL).
+        assert admin.history("/admin/app1/film/", "Cléo from 5 to 7") == ["Added.", "Changed Title."]
+
         # Each row, read on its own server: the film and book point at the staff user by id only.
         (director_id,) = fetch("app1", "SELECT id FROM app1_director WHERE name = %s", ["Agnès Varda"])[0]
         assert fetch("app1", "SELECT title, director_id, year, runtime_minutes, added_by_id FROM app1_film") == [
@@ -160,6 +203,8 @@ def test_admin_adds_edits_and_deletes_on_each_database(browser, live_server):
         # Delete the film and the book through their confirmation pages.
         assert "was deleted successfully" in admin.delete("/admin/app1/film/", "Cléo from 5 to 7")
         assert "was deleted successfully" in admin.delete("/admin/app2/book/", "A Wizard of Earthsea")
+
+        assert admin.log_out() == "Logged out"
 
     assert fetch("app1", "SELECT COUNT(*) FROM app1_film") == [(0,)]
     assert fetch("app1", "SELECT COUNT(*) FROM app1_director") == [(1,)]

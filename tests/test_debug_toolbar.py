@@ -3,7 +3,8 @@
 The browser test serves the local settings as `make run` does (runserver, DEBUG on, 127.0.0.1) on
 throwaway databases: test_<name>_toolbar on the servers and a SQLite file for the users (or a
 server database when DATABASE_URL moves them), migrated by migrate_all and dropped at the end.
-Headless Chromium opens `/`, then the toolbar's SQL panel, and reads which alias ran each query.
+Headless Chromium opens `/`, finds the toolbar collapsed to its handle (a first visit), opens it
+and its SQL panel, and reads which alias ran each query.
 """
 
 import json
@@ -100,11 +101,23 @@ def browser():
         yield driver
 
 
-def sql_panel_queries(driver):
+def toolbar_root(driver):
+    """The toolbar's shadow root (USE_SHADOW_DOM), once its script has shown either the toolbar or its handle."""
+    wait = WebDriverWait(driver, WAIT_SECONDS, poll_frequency=0.05)
+    # Selenium reaches into a shadow root by CSS only.
+    toolbar = wait.until(lambda d: d.find_element(By.ID, "djDebugRoot").shadow_root)
+    wait.until(
+        lambda d: any(
+            toolbar.find_element(By.CSS_SELECTOR, part).is_displayed()
+            for part in ("#djDebugToolbar", "#djDebugToolbarHandle")
+        )
+    )
+    return toolbar
+
+
+def sql_panel_queries(driver, toolbar):
     """Open the toolbar's SQL panel; return its legend {alias: queries} and [(alias, SQL)] of its rows."""
     wait = WebDriverWait(driver, WAIT_SECONDS, poll_frequency=0.05)
-    # The toolbar lives in a shadow root (USE_SHADOW_DOM); Selenium reaches into it by CSS only.
-    toolbar = wait.until(lambda d: d.find_element(By.ID, "djDebugRoot").shadow_root)
     wait.until(lambda d: toolbar.find_element(By.CSS_SELECTOR, "#djdt-SQLPanel a").is_displayed())
     toolbar.find_element(By.CSS_SELECTOR, "#djdt-SQLPanel a").click()
     # The panel's content is fetched once it is opened.
@@ -127,7 +140,12 @@ def sql_panel_queries(driver):
 def test_sql_panel_lists_each_alias_and_its_own_tables(browser, local_site):
     with screenshot_on_failure(browser, "test_sql_panel_lists_each_alias_and_its_own_tables"):
         browser.get(local_site.url + "/")
-        counts, queries = sql_panel_queries(browser)
+        toolbar = toolbar_root(browser)
+        # A first visit (a new browser, nothing in its localStorage): collapsed to its handle, so it
+        # covers none of the page (SHOW_COLLAPSED); a click on the handle opens it.
+        assert not toolbar.find_element(By.CSS_SELECTOR, "#djDebugToolbar").is_displayed()
+        toolbar.find_element(By.CSS_SELECTOR, "#djShowToolBarButton").click()
+        counts, queries = sql_panel_queries(browser, toolbar)
 
     # The home page counts rows on every database: each alias has queries, listed under its name.
     assert set(counts) == {"default", "app1", "app2"}

@@ -28,3 +28,8 @@ MIDDLEWARE = [*MIDDLEWARE[:_after], "debug_toolbar.middleware.DebugToolbarMiddle
 # https://docs.djangoproject.com/en/5.2/ref/settings/#internal-ips
 # The toolbar shows only with DEBUG on and for these addresses: `make run` serves 127.0.0.1.
 INTERNAL_IPS = ["127.0.0.1"]
+# https://django-debug-toolbar.readthedocs.io/en/latest/configuration.html (SHOW_COLLAPSED)
+# Expanded, the toolbar covers the right edge of every page: the admin's Delete and History buttons
+# and its Log out link. Collapsed, a first visit shows only its handle; a click on the handle opens
+# it, and the browser remembers that choice (localStorage) for later pages.
+DEBUG_TOOLBAR_CONFIG = {"SHOW_COLLAPSED": True}
