@@ -153,7 +153,7 @@ consistency: install ## Randomized history checker: clients vs faulted standbys,
 references-scale: install ## Time `manage.py references` and `--fix` at 100,000 films and books (the bench's databases)
 	$(BIN)/python -m tests.load.references_scale
 
-fresh-machine: ## Try the README on a new Debian 12 root: debootstrap, servers in a private network namespace (root; ~15 min)
+fresh-machine: ## Try the README on a new Debian 12 root: debootstrap, servers in a private network namespace (root; ~5 min)
 	@$(call apt_install,command -v debootstrap,debootstrap)
 	bash tests/fresh_machine.sh
 

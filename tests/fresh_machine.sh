@@ -6,7 +6,7 @@
 # :5432 are not this machine's), its MariaDB and PostgreSQL start, the README's commands let the site
 # log in, and `make test` and `make run` run as a newcomer runs them. Package downloads (apt, pip,
 # Chromium) happen before the namespace is entered: it has no route out. Needs root; removes all it
-# made, on failure too (KEEP=1 keeps the root for a look). Not part of `make test`: about 15 minutes.
+# made, on failure too (KEEP=1 keeps the root for a look). Not part of `make test`: about 5 minutes.
 set -o errexit -o pipefail -o nounset
 cd "$(dirname "$0")/.."
 
@@ -14,11 +14,15 @@ cd "$(dirname "$0")/.."
 suite=${SUITE:-bookworm}
 mirror=${MIRROR:-http://deb.debian.org/debian}
 root=$(mktemp -d /var/tmp/fresh-machine.XXXXXX)
+chmod 755 "$root"  # its /: mktemp's 700 would keep every user but root out (postgres, exim's mail)
 ns=fresh-machine-$$
 started=$(date +%s)
 
 step() { printf '\n== %s (%d s)\n' "$*" $(($(date +%s) - started)); }
-inside() { chroot "$root" /usr/bin/env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 /bin/bash -c "$1"; }
+quiet() { "$@" >"$root.log" 2>&1 || { tail -n 40 "$root.log"; return 1; }; }  # the output when it fails
+# PIP_CERT: the system's bundle, which holds this machine's own CAs too (a TLS-inspecting proxy's, if any).
+inside() { chroot "$root" /usr/bin/env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
+  PIP_CERT=/etc/ssl/certs/ca-certificates.crt /bin/bash -c "$1"; }
 offline() { ip netns exec "$ns" chroot "$root" /usr/bin/env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin \
   LANG=C.UTF-8 /bin/bash -c "$1"; }
 
@@ -29,13 +33,16 @@ cleanup() {
     ip netns delete "$ns"
   fi
   for mount in dev/pts dev proc sys; do umount -l "$root/$mount" 2>/dev/null; done
-  if [ "${KEEP:-}" = 1 ]; then echo "Kept $root."; else rm -rf --one-file-system "$root"; fi
+  if [ "${KEEP:-}" = 1 ]; then echo "Kept $root."; else rm -rf --one-file-system "$root" "$root.log"; fi
 }
 trap cleanup EXIT
 
 step "debootstrap $suite into $root"
-debootstrap --variant=minbase "$suite" "$root" "$mirror" >/dev/null
+quiet debootstrap --variant=minbase "$suite" "$root" "$mirror"
+# This machine's network settings: its name servers, and the CAs it trusts beyond Debian's.
 cp /etc/resolv.conf "$root/etc/resolv.conf"
+mkdir -p "$root/usr/local/share/ca-certificates"
+cp -r /usr/local/share/ca-certificates/. "$root/usr/local/share/ca-certificates/" 2>/dev/null || true
 # Package scripts must not start servers here, in this machine's network: they start inside the namespace.
 printf '#!/bin/sh\nexit 101\n' > "$root/usr/sbin/policy-rc.d"
 chmod +x "$root/usr/sbin/policy-rc.d"
@@ -49,14 +56,17 @@ step "the README's packages"
 echo 'APT::Get::Assume-Yes "true";' > "$root/etc/apt/apt.conf.d/90yes"
 readme_line() { grep -m1 -F -- "\$ sudo $1" README.md | sed 's/^\$ //'; }
 inside "echo 'debconf debconf/frontend select Noninteractive' | debconf-set-selections"  # sudo drops DEBIAN_FRONTEND
-inside "apt-get update -qq && apt-get install -qq sudo >/dev/null"
-inside "$(readme_line 'apt-get install') >/dev/null"
+quiet inside "apt-get update -qq && apt-get install -qq sudo"
+quiet inside "$(readme_line 'apt-get install') && update-ca-certificates"
+# The package made its cluster while this machine's own server held 5432, so it took the next port;
+# on a machine of its own it gets 5432, as here inside the namespace.
+sed -i -E 's/^port = [0-9]+/port = 5432/' "$root"/etc/postgresql/*/main/postgresql.conf
 
 step "clone the project"
-git clone -q . "$root/root/project"
+git clone -q . "$root/srv/project"  # where the postgres user may read it
 
 step "what make installs, while the network is there: .venv, the test packages, Chromium"
-inside "cd /root/project && make install test-deps browser >/dev/null"
+quiet inside "cd /srv/project && make install test-deps browser"
 
 step "start MariaDB and PostgreSQL in a namespace of their own"
 ip netns add "$ns"
@@ -73,10 +83,10 @@ for command in mariadb sed "-u postgres"; do
 done
 
 step "make test"
-offline "cd /root/project && make test"
+offline "cd /srv/project && make test"
 
 step "make run: the pages answer"
-offline "cd /root/project && (make run >/tmp/run.log 2>&1 &) && for _ in \$(seq 120); do \
+offline "cd /srv/project && (make run >/tmp/run.log 2>&1 &) && for _ in \$(seq 120); do \
   python3 -c 'import urllib.request; urllib.request.urlopen(\"http://127.0.0.1:8000/health/\")' 2>/dev/null && break; sleep 1; done; \
   for page in / /films/ /books/ /admin/login/; do \
     python3 -c \"import sys, urllib.request; print(sys.argv[1], urllib.request.urlopen('http://127.0.0.1:8000' + sys.argv[1]).status)\" \$page; \
