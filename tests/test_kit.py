@@ -2,6 +2,7 @@
 
 import ast
 import json
+import re
 import shutil
 import sqlite3
 import textwrap
@@ -50,6 +51,7 @@ SHOP = {
             "django.contrib.sessions.middleware.SessionMiddleware",
             "django.contrib.auth.middleware.AuthenticationMiddleware",
             "django.contrib.messages.middleware.MessageMiddleware",
+            "routers.middleware.ReadReplicaMiddleware",
         ]
         TEMPLATES = [{
             "BACKEND": "django.template.backends.django.DjangoTemplates",
@@ -65,10 +67,10 @@ SHOP = {
     "accounts/models.py": """
         from django.contrib.auth.models import AbstractUser, UserManager
 
-        from routers.references import ClearReferencesMixin, ClearReferencesQuerySet
+        from routers.references import ClearReferencesMixin, ClearReferencesQuerySet, RoutedNaturalKeyMixin
 
 
-        class CustomerManager(UserManager.from_queryset(ClearReferencesQuerySet)):
+        class CustomerManager(RoutedNaturalKeyMixin, UserManager.from_queryset(ClearReferencesQuerySet)):
             pass
 
 
@@ -122,6 +124,19 @@ def imported_packages(path):
         elif isinstance(node, ast.ImportFrom) and node.level == 0:
             names.add(node.module.split(".")[0])
     return names
+
+
+def test_the_shop_follows_the_readmes_steps_for_reusing_the_kit():
+    """Every name the README's numbered steps give is in the shop's settings or models."""
+    readme = (BASE_DIR / "README.md").read_text()
+    steps = readme[readme.index("To reuse the kit") : readme.index("## Documentation")]
+    # Names of things to put in a project; not the check the steps run, the warning they name, or
+    # the optional setting they mention (replicas).
+    named = set(re.findall(r"`\"?([\w.]+)\"?`", steps)) - {"manage.py", "check", "routers.W002", "DATABASE_REPLICAS"}
+    shop = SHOP["shop/settings.py"] + SHOP["accounts/models.py"]
+    assert named, steps
+    assert {name for name in named if name.split(".")[-1] not in shop} == set()
+    assert shop.index("routers.middleware.ReadReplicaMiddleware") > shop.index("MessageMiddleware")  # last
 
 
 def test_the_kit_imports_no_other_package_of_this_project():
