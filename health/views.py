@@ -1,6 +1,7 @@
 """Health endpoints: /health/live/ touches no database, /health/ asks every alias.
 
-/health/ answers 200 when every database answers and 503 naming the ones that do not.
+/health/ answers 200 "ok" when every database answers, 200 "degraded" naming the read replicas that
+do not (reads go to the primary), and 503 "unavailable" naming the primaries that do not.
 Aliases are checked in parallel, each bounded by its engine's connect timeout (see
 ENGINE_OPTIONS in settings), so one unreachable server costs about that timeout, not
 a request that hangs. The JSON names each alias and its engine, never a host or a
