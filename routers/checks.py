@@ -29,10 +29,9 @@ registry; they never connect to a server, so they work while a database is down.
 from django.apps import apps
 from django.conf import settings
 from django.core import checks
-from django.core.exceptions import ImproperlyConfigured
 from django.db import connections, models, router
 
-from .references import ClearReferencesMixin, ClearReferencesQuerySet, field_by_label, setting_entry
+from .references import ClearReferencesMixin, ClearReferencesQuerySet, field_by_label
 from .replicas import primary_of, primary_only
 
 TAG = "routing"
@@ -435,9 +434,9 @@ def check_declared_references(app_configs=None, **kwargs):
             errors.extend(clearing_errors(field, target))
     for label in getattr(settings, "DATABASE_REFERENCES_KEEP", ()):
         try:
-            setting_entry("DATABASE_REFERENCES_KEEP", label)
-        except ImproperlyConfigured as exc:
-            errors.append(reference_setting_error("DATABASE_REFERENCES_KEEP", str(exc).split(": ", 1)[1]))
+            field_by_label(label)
+        except LookupError as exc:
+            errors.append(reference_setting_error("DATABASE_REFERENCES_KEEP", f"'{label}': {exc}"))
     return errors
 
 

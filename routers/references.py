@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from django.apps import apps
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
 from django.db import DatabaseError, connections, models, router, transaction
 
 from .connectivity import describe, redact
@@ -68,7 +68,7 @@ def field_by_label(label):
         return model, None
     try:
         return model, model._meta.get_field(rest[0])
-    except Exception:  # FieldDoesNotExist
+    except FieldDoesNotExist:
         raise LookupError(f"{model._meta.label} has no field '{rest[0]}'") from None
 
 

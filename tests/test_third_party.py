@@ -297,6 +297,8 @@ def test_the_bootstrap_commands_with_a_database_missing_then_down(tmp_path, name
         assert f"Unknown database '{missing_name(databases)}'" in missing["check"][2]
     assert down["migrate_all --check"][0] == 1
     assert "cannot tell" in down["migrate_all --check"][1]
+    assert down["check --database catalog"][0] == 1  # asked for by name: a failure, naming it
+    assert "Database 'catalog' (MySQL at 127.0.0.1:" in down["check --database catalog"][2]
     assert down["references"][0] == 1
     assert "reading 'catalog' (MySQL at 127.0.0.1:" in down["references"][2]
 
@@ -316,6 +318,7 @@ def bootstrap(project):
         ("check (after)", ["check"]),
         ("migrate_all --check (after)", ["migrate_all", "--check"]),
         ("references", ["references"]),
+        ("check --database catalog", ["check", "--database", "catalog"]),
     ]
     outcome = {}
     for name, args in steps:
