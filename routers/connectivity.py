@@ -1,5 +1,7 @@
 """Name a database for humans and check that its server answers, without leaking secrets."""
 
+import warnings
+
 from django.db import DatabaseError, connections
 
 # By vendor, because MySQL's display_name connects to the server to tell MySQL from MariaDB.
@@ -36,8 +38,12 @@ def ensure_server(alias):
     if connection.vendor == "sqlite":
         return
     try:
-        with connection._nodb_cursor() as cursor:
-            cursor.execute("SELECT 1")
+        with warnings.catch_warnings():
+            # When PostgreSQL refuses the 'postgres' database, Django warns and tries the alias's own
+            # database instead: a refused login fails there too, and that error is the one to name.
+            warnings.simplefilter("ignore", RuntimeWarning)
+            with connection._nodb_cursor() as cursor:
+                cursor.execute("SELECT 1")
     except DatabaseError as exc:
         raise DatabaseUnreachable(
             f"Database {describe(alias)} is unreachable: {redact(alias, str(exc)).strip()}"

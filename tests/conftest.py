@@ -9,6 +9,12 @@ from authapp.factories import SharedUserFactory
 from routers.connectivity import DatabaseUnreachable, ensure_server
 from tests.support.processes import PRODUCTION_ENV, clean_environ, manage
 
+# A newcomer's servers, as Debian and Ubuntu install them, refuse the login the settings use.
+LOGIN_HINT = (
+    "Is its server running, and does it let this login in over TCP? For a stock Debian or Ubuntu, "
+    "README.md (Run it) gives the commands, and `make databases` prints them."
+)
+
 
 @pytest.fixture(scope="session")
 def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, django_db_blocker, tmp_path_factory):
@@ -23,12 +29,15 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, d
             settings_dict["TEST"]["NAME"] = str(
                 tmp_path_factory.getbasetemp() / f"test_{Path(settings_dict['NAME']).name}"
             )
+    unreachable = []
     with django_db_blocker.unblock():
         for alias in connections:
             try:
                 ensure_server(alias)
             except DatabaseUnreachable as exc:
-                pytest.fail(str(exc), pytrace=False)
+                unreachable.append(str(exc))
+    if unreachable:
+        pytest.fail("\n".join([*unreachable, LOGIN_HINT]), pytrace=False)
 
 
 @pytest.fixture(scope="session")
