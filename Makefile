@@ -32,8 +32,13 @@ system-deps: ## Install what the venv and mysqlclient's build need (Debian/Ubunt
 	@$(call apt_install,$(PYTHON) -c 'import sysconfig; open(sysconfig.get_paths()["include"] + "/Python.h")',python3-dev)
 	@$(call apt_install,pkg-config --exists libmariadb || pkg-config --exists mysqlclient,pkg-config libmariadb-dev)
 
-browser: ## Install Debian's headless Chromium and its driver for the browser test, if missing
-	@$(call apt_install,[ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ],chromium chromium-driver)
+# Debian packages Chromium as chromium and chromium-driver. Ubuntu has no chromium package: its chromium-browser
+# and chromium-chromedriver install the snap (/snap/bin/chromium) and link /usr/bin/chromedriver to its driver.
+CHROMIUM_PACKAGES := $(shell grep -qx 'ID=ubuntu' /etc/os-release 2>/dev/null \
+	&& echo chromium-browser chromium-chromedriver || echo chromium chromium-driver)
+
+browser: ## Install headless Chromium and its driver for the browser test, if missing (Debian's packages, Ubuntu's snap)
+	@$(call apt_install,{ [ -x /usr/bin/chromium ] || [ -x /snap/bin/chromium ]; } && [ -x /usr/bin/chromedriver ],$(CHROMIUM_PACKAGES))
 
 $(VENV)/.installed: requirements.txt
 	@$(MAKE) --no-print-directory system-deps
@@ -153,8 +158,8 @@ consistency: install ## Randomized history checker: clients vs faulted standbys,
 references-scale: install ## Time `manage.py references` and `--fix` at 100,000 films and books (the bench's databases)
 	$(BIN)/python -m tests.load.references_scale
 
-fresh-machine: ## Try the README on a new Debian 12 root: debootstrap, servers in a private network namespace (root; ~5 min)
-	@$(call apt_install,command -v debootstrap,debootstrap)
+fresh-machine: ## Try the README on a new Debian 12 root (SUITE=noble: Ubuntu 24.04), servers in a private network namespace (root)
+	@$(call apt_install,command -v debootstrap && command -v gpg && command -v curl,debootstrap gpg curl)
 	bash tests/fresh_machine.sh
 
 # The lint commands live in .pre-commit-config.yaml (local hooks, run from .venv, nothing fetched), so

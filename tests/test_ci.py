@@ -21,7 +21,7 @@ import pytest
 from django.db import connections
 from ruamel.yaml import YAML
 
-from tests.support.browser import CHROMEDRIVER, CHROMIUM
+from tests.support.browser import CHROMEDRIVER, CHROMIUM, CHROMIUM_SNAP
 from tests.support.processes import BASE_DIR, run
 
 WORKFLOW_FILE = BASE_DIR / ".github" / "workflows" / "ci.yml"
@@ -224,7 +224,7 @@ def test_the_next_django_is_a_later_major_than_the_sites():
 def test_the_browser_tests_find_the_runners_chromium_at_debians_paths():
     """The runner image links /usr/bin/chromium and /usr/bin/chromedriver; make then installs nothing."""
     assert f"{CHROMIUM} --version && {CHROMEDRIVER} --version" in runs("test")
-    assert f"[ -x {CHROMIUM} ] && [ -x {CHROMEDRIVER} ]" in MAKEFILE
+    assert f"{{ [ -x {CHROMIUM} ] || [ -x {CHROMIUM_SNAP} ]; }} && [ -x {CHROMEDRIVER} ]" in MAKEFILE
 
 
 def test_the_lint_job_runs_make_check_and_make_lint():

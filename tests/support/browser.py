@@ -2,7 +2,9 @@
 
 The paths are those of Debian's packages. GitHub's Ubuntu runners link the same two paths to the
 Chromium and ChromeDriver of their image (.github/workflows/ci.yml), so the tests find a browser
-there too. local_server() serves the site as `make run` does, for a browser test to drive.
+there too. On an Ubuntu of one's own, `make browser` installs the snap: /snap/bin/chromium, and
+/usr/bin/chromedriver linked to its driver. local_server() serves the site as `make run` does, for
+a browser test to drive.
 """
 
 from contextlib import contextmanager
@@ -19,6 +21,7 @@ from tests.support.gunicorn import Runserver
 from tests.support.processes import EMPTY_ENV_FILE, clean_environ
 
 CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_SNAP = Path("/snap/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 ARTIFACTS = settings.BASE_DIR / "test-artifacts"
 CHROMIUM_FLAGS = [
@@ -38,15 +41,13 @@ URL_VARIABLES = {"default": "DATABASE_URL", "app1": "APP1_DATABASE_URL", "app2":
 
 @contextmanager
 def chromium():
-    """Start headless Chromium from Debian's packages; fail, never skip, when it is missing."""
-    missing = [str(path) for path in (CHROMIUM, CHROMEDRIVER) if not path.exists()]
+    """Start headless Chromium, Debian's or the snap; fail, never skip, when it is missing."""
+    browser = next((path for path in (CHROMIUM, CHROMIUM_SNAP) if path.exists()), CHROMIUM)
+    missing = [str(path) for path in (browser, CHROMEDRIVER) if not path.exists()]
     if missing:
-        pytest.fail(
-            f"{', '.join(missing)} not found: apt-get install chromium chromium-driver (`make test` does this).",
-            pytrace=False,
-        )
+        pytest.fail(f"{', '.join(missing)} not found: `make browser` installs them (`make test` does).", pytrace=False)
     options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
+    options.binary_location = str(browser)
     for flag in CHROMIUM_FLAGS:
         options.add_argument(flag)
     with pytest.MonkeyPatch.context() as env:
