@@ -12,6 +12,10 @@ Every fenced code block in README.md and docs/*.md says what it is:
 - ```console (a shell session) and ```text (output, a diagram, a file tree) need no marker.
 
 Any other block, a bare ``` one included, without a marker fails `test_every_code_block_says_what_it_is`.
+
+Measured figures (timings, rates, shares, the date of a run) live in docs/evidence.md, each once, with
+its date, machine and command. Other pages link there; their prose may state only the settings and
+test bounds in `CONFIGURED`.
 """
 
 import re
@@ -32,6 +36,35 @@ HEADING = re.compile(r"^#{1,6} +(?P<text>.+?) *#* *$")
 QUOTE = re.compile(r"^<!-- quote: (?P<path>\S+) -->$")
 EXAMPLE = "<!-- example -->"
 UNMARKED_LANGUAGES = {"console", "text"}
+EVIDENCE = BASE_DIR / "docs" / "evidence.md"
+NUMBER = r"\b\d[\d,]*(?:\.\d+)?"
+MEASURED = re.compile(
+    rf"{NUMBER} ?(?:ms|s|min|seconds?|minutes?|req/s|rows/s)\b"  # a time or a rate
+    rf"|{NUMBER} ?%"  # a share
+    r"|\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}:\d{2} UTC\b"  # when a run happened
+)
+# Figures outside evidence.md that are set, not measured: each phrase as a page writes it (line breaks
+# count as spaces), with where its value is set.
+CONFIGURED = [
+    "a 2 s lock timeout",  # README: routers/references.py LOCK_TIMEOUT
+    "`LOCK_TIMEOUT` (2 s)",  # patterns.md: the same setting
+    "at most 2 s for a row lock",  # commands.md: the same setting, in references --fix
+    "fails after 2 s",  # patterns.md, testing.md: what LOCK_TIMEOUT does in tests/test_user_deletion.py
+    "a 20 s `timeout`",  # patterns.md: SQLite's busy timeout, ENGINE_OPTIONS in config/settings/base.py
+    "a 20 s busy timeout",  # testing.md: the same setting
+    "2 s for MySQL and PostgreSQL (`DB_CONNECT_TIMEOUT`)",  # patterns.md: the connect timeout's default
+    "(`DB_CONNECT_TIMEOUT`, 2 s)",  # deployment.md: the same setting
+    '"0 s behind"',  # patterns.md: what a cut-off replica would report, quoted, not a run's result
+    "left alone for 5 s",  # patterns.md: REPLICA_RETRY_AFTER in routers/replicas.py
+    "within 2.5 s",  # deployment.md: the bound tests/test_deploy_gunicorn.py asserts
+    "60 s to start with",  # deployment.md: DJANGO_SECURE_HSTS_SECONDS's default
+    "for 1 to 6 s",  # testing.md: how long tests/consistency's nemesis holds a fault
+    "6 s before the end",  # testing.md: when the nemesis promotes a standby
+    "29 s under WSGI",  # testing.md: the --duration tests/test_consistency.py passes
+    "18 s under ASGI",  # testing.md: the same, for the ASGI run
+    "(10 min)",  # testing.md: the lint job's timeout-minutes in .github/workflows/ci.yml
+    "(20 min)",  # testing.md: the test job's timeout-minutes
+]
 
 
 class Block:
@@ -335,6 +368,43 @@ def test_a_missing_anchor_is_found(tmp_path):
     links = [(path.name, anchor) for path, anchor in relative_links(page)]
     assert links == [("other.md", "here"), ("other.md", "there"), ("page.md", "page"), ("page.md", "nowhere")]
     assert [anchor for path, anchor in relative_links(page) if anchor not in anchors(path)] == ["there", "nowhere"]
+
+
+def prose(page):
+    """Return a page's text outside fenced code blocks, each run of whitespace one space."""
+    fenced = {line for block in code_blocks(page) for line in range(block.line, block.end + 1)}
+    lines = [line for number, line in enumerate(page.read_text().splitlines(), start=1) if number not in fenced]
+    return " ".join(" ".join(lines).split())
+
+
+def measured_figures(text, configured=CONFIGURED):
+    """Return (figure, context) for each figure in text that looks measured; configured phrases left out."""
+    for phrase in configured:
+        text = text.replace(phrase, " ")
+    return [(found[0], text[max(0, found.start() - 40) : found.end() + 10]) for found in MEASURED.finditer(text)]
+
+
+@pytest.mark.parametrize("page", [page for page in PAGES if page != EVIDENCE], ids=lambda page: page.name)
+def test_measured_figures_live_in_evidence_md(page):
+    found = measured_figures(prose(page))
+    assert found == [], "move it to docs/evidence.md, with its date, machine and command, and link there"
+
+
+def test_every_configured_phrase_is_still_used():
+    text = " ".join(prose(page) for page in PAGES if page != EVIDENCE)
+    assert [phrase for phrase in CONFIGURED if phrase not in text] == []
+
+
+def test_measured_figures_are_found(tmp_path):
+    page = tmp_path / "page.md"
+    page.write_text(
+        "A full scan took 0.32 s, the index\n0.005 s; 1,324 req/s, 67,093 rows/s, 73% of bare Django,\n"
+        "8 min 36 s in all, on 2026-12-03 at 15:02 UTC, with a 2 s lock timeout.\n\n"
+        "```console\n$ make bench   # about 7 minutes\n```\n"
+    )
+    found = [figure for figure, _ in measured_figures(prose(page), ["a 2 s lock timeout"])]
+    times = ["0.32 s", "0.005 s", "1,324 req/s", "67,093 rows/s", "73%", "8 min", "36 s"]
+    assert found == [*times, "2026-12-03", "15:02 UTC"]  # not the lock timeout, nor the fenced block
 
 
 def test_machine_paths_are_found():
