@@ -12,8 +12,9 @@ DJANGO_NEXT := 6.1.3
 ifneq ($(DJANGO),)
 VENV := .venv-django-$(DJANGO)
 endif
-# The oldest Python the asked Django supports: 3.10 for 5.2, 3.12 for 6.x.
-DJANGO_PYTHON = $(if $(filter 5.%,$(DJANGO)),3.10,3.12)
+# The oldest Python that installs requirements.txt (pyproject.toml's requires-python; uvicorn's own floor),
+# or 3.12 for a Django 6 asked for with DJANGO.
+MIN_PYTHON = $(if $(filter-out 5.%,$(DJANGO)),3.12,3.11)
 BIN := $(VENV)/bin
 MANAGE := $(BIN)/python manage.py
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -42,12 +43,10 @@ browser: ## Install headless Chromium and its driver for the browser test, if mi
 
 $(VENV)/.installed: requirements.txt
 	@$(MAKE) --no-print-directory system-deps
-ifneq ($(DJANGO),)
-	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] < tuple(map(int, "$(DJANGO_PYTHON)".split("."))))' \
-	  2>/dev/null || { echo "Django $(DJANGO) needs Python $(DJANGO_PYTHON) or later; PYTHON=$(PYTHON) gives:" \
-	  "$$($(PYTHON) -V 2>&1 | head -n 1). Pass one that runs, by name or path, e.g." \
-	  "make test DJANGO=$(DJANGO) PYTHON=python$(DJANGO_PYTHON)"; exit 1; }
-endif
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] < tuple(map(int, "$(MIN_PYTHON)".split("."))))' \
+	  2>/dev/null || { echo "$(if $(DJANGO),Django $(DJANGO),requirements.txt) needs Python $(MIN_PYTHON) or later;" \
+	  "PYTHON=$(PYTHON) gives: $$($(PYTHON) -V 2>&1 | head -n 1). Pass one that runs, by name or path, e.g." \
+	  "make test$(if $(DJANGO), DJANGO=$(DJANGO)) PYTHON=python$(MIN_PYTHON)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -r requirements.txt

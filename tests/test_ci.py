@@ -14,11 +14,15 @@ import shlex
 import shutil
 import subprocess
 import sys
+import tomllib
+from importlib import metadata
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from django.db import connections
+from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
 from ruamel.yaml import YAML
 
 from tests.support.browser import CHROMEDRIVER, CHROMIUM, CHROMIUM_SNAP
@@ -352,20 +356,51 @@ def test_only_make_test_installs_the_test_requirements(tmp_path, target, install
     assert ("tests/requirements.txt" in commands) is installs_tests
 
 
-@pytest.mark.parametrize(("django", "oldest"), [("6.99.0", (3, 12)), ("5.2.99", (3, 10))])
-def test_make_stops_when_python_is_too_old_for_the_asked_django(django, oldest):
+@pytest.mark.parametrize(
+    ("django", "oldest", "needs", "retry"),
+    [
+        ("6.99.0", (3, 12), "Django 6.99.0", "make test DJANGO=6.99.0"),
+        ("5.2.99", (3, 11), "Django 5.2.99", "make test DJANGO=5.2.99"),
+        ("", (3, 11), "requirements.txt", "make test"),
+    ],
+)
+def test_make_stops_when_python_is_too_old(tmp_path, django, oldest, needs, retry):
     """The check make runs before it creates the virtualenv, with this Python and with one that does not run."""
     minimum = ".".join(map(str, oldest))
     for python, runs_it in [(sys.executable, sys.version_info >= oldest), ("no-such-python", False)]:
-        commands = make_dry_run("install", f"DJANGO={django}", f"PYTHON={python}")
+        commands = make_dry_run("install", f"DJANGO={django}", f"PYTHON={python}", f"VENV={tmp_path / 'venv'}")
         check = re.search(r"^\S+ -c 'import sys.*?exit 1; }$", commands, flags=re.M | re.S).group(0)
         result = subprocess.run(["/bin/bash", "-c", check], capture_output=True, text=True, check=False)
         if runs_it:
             assert (result.returncode, result.stdout) == (0, "")
         else:
             assert result.returncode == 1
-            assert f"Django {django} needs Python {minimum} or later; PYTHON={python} gives:" in result.stdout
-            assert f"make test DJANGO={django} PYTHON=python{minimum}" in result.stdout
+            assert f"{needs} needs Python {minimum} or later; PYTHON={python} gives:" in result.stdout
+            assert f"{retry} PYTHON=python{minimum}" in result.stdout
+
+
+def test_every_pinned_package_runs_on_the_oldest_python_make_and_pyproject_accept():
+    """A pin whose Requires-Python leaves out that Python makes pip fail on it (uvicorn 0.55 needs 3.11)."""
+    printed = run("make", "-s", "--eval", "min-python:; @echo $(MIN_PYTHON)", "min-python", env=os.environ)
+    minimum = printed.stdout.strip()
+    oldest = tomllib.loads((BASE_DIR / "pyproject.toml").read_text())["project"]["requires-python"]
+    assert oldest == f">={minimum}"
+    pins = [
+        Requirement(line.split("#")[0])
+        for path in ("requirements.txt", "tests/requirements.txt")
+        for line in (BASE_DIR / path).read_text().splitlines()
+        if line.split("#")[0].strip()
+    ]
+    excluding = {}
+    for pin in pins:
+        installed = metadata.version(pin.name)
+        if installed not in pin.specifier:  # another Django over the pin (make test DJANGO=...)
+            continue
+        requires = SpecifierSet(metadata.metadata(pin.name)["Requires-Python"] or "")
+        if not requires.contains(minimum):
+            excluding[f"{pin.name}=={installed}"] = str(requires)
+    assert len(pins) > 10
+    assert excluding == {}
 
 
 # pre-commit ----------------------------------------------------------------------------------
