@@ -14,12 +14,12 @@ import shlex
 import shutil
 import subprocess
 import sys
-import tomllib
 from importlib import metadata
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+import tomllib
 from django.db import connections
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
