@@ -41,12 +41,15 @@ CHROMIUM_PACKAGES := $(shell grep -qx 'ID=ubuntu' /etc/os-release 2>/dev/null \
 browser: ## Install headless Chromium and its driver for the browser test, if missing (Debian's packages, Ubuntu's snap)
 	@$(call apt_install,{ [ -x /usr/bin/chromium ] || [ -x /snap/bin/chromium ]; } && [ -x /usr/bin/chromedriver ],$(CHROMIUM_PACKAGES))
 
+# The Python is checked first: system-deps asks it about ensurepip and Python.h, and would install packages
+# on behalf of a Python that cannot be used anyway.
 $(VENV)/.installed: requirements.txt
-	@$(MAKE) --no-print-directory system-deps
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] < tuple(map(int, "$(MIN_PYTHON)".split("."))))' \
 	  2>/dev/null || { echo "$(if $(DJANGO),Django $(DJANGO),requirements.txt) needs Python $(MIN_PYTHON) or later;" \
-	  "PYTHON=$(PYTHON) gives: $$($(PYTHON) -V 2>&1 | head -n 1). Pass one that runs, by name or path, e.g." \
-	  "make test$(if $(DJANGO), DJANGO=$(DJANGO)) PYTHON=python$(MIN_PYTHON)"; exit 1; }
+	  "PYTHON=$(PYTHON) gives: $$($(PYTHON) -V 2>&1 | head -n 1). Install one, then pass it by name or path, e.g." \
+	  "make $(or $(firstword $(MAKECMDGOALS)),install)$(if $(DJANGO), DJANGO=$(DJANGO))" \
+	  "PYTHON=python$(MIN_PYTHON) or PYTHON=~/.pyenv/versions/$(MIN_PYTHON).<patch>/bin/python$(MIN_PYTHON)"; exit 1; }
+	@$(MAKE) --no-print-directory system-deps
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -r requirements.txt

@@ -62,7 +62,7 @@ class EstimatedCountPaginator(Paginator):
     """A Paginator for the admin: big tables counted from statistics, each page's rows fetched by key.
 
     The changelist counts its rows on every view. Unfiltered, that is COUNT(*) over the whole
-    table (30 ms at 100,000 films on MySQL, twice with show_full_result_count); the estimate is
+    table (twice with show_full_result_count), which grows with the table; the estimate is
     one catalogue lookup. Filtered or searched lists, and small tables, are counted exactly.
     An estimate can be a little off, so the last page link may show an empty page or miss a few rows.
     """

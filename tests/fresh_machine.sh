@@ -7,7 +7,7 @@
 # :5432 are not this machine's), its MariaDB and PostgreSQL start, the README's commands let the site
 # log in, and `make test` and `make run` run as a newcomer runs them. Package downloads (apt, pip,
 # Chromium) happen before the namespace is entered: it has no route out. Needs root; removes all it
-# made, on failure too (KEEP=1 keeps the root for a look). Not part of `make test`: about 5 minutes.
+# made, on failure too (KEEP=1 keeps the root for a look). Not part of `make test`.
 set -o errexit -o pipefail -o nounset
 cd "$(dirname "$0")/.."
 
@@ -87,7 +87,7 @@ echo 'APT::Get::Assume-Yes "true";' > "$root/etc/apt/apt.conf.d/90yes"
 readme_line() { grep -m1 -F -- "\$ sudo $1" README.md | sed 's/^\$ //'; }
 inside "echo 'debconf debconf/frontend select Noninteractive' | debconf-set-selections"  # sudo drops DEBIAN_FRONTEND
 quiet inside "apt-get update -qq && apt-get install -qq sudo"
-quiet inside "$(readme_line 'apt-get install') && update-ca-certificates"
+quiet inside "$(readme_line 'apt-get update') && $(readme_line 'apt-get install') && update-ca-certificates"
 # The package made its cluster while this machine's own server held 5432, so it took the next port;
 # on a machine of its own it gets 5432, as here inside the namespace.
 sed -i -E 's/^port = [0-9]+/port = 5432/' "$root"/etc/postgresql/*/main/postgresql.conf
@@ -124,7 +124,7 @@ step "${make_test[*]}"
 offline "cd /srv/project && $(printf '%q ' "${make_test[@]}")"
 
 step "make run: the pages answer"
-offline "cd /srv/project && (make run >/tmp/run.log 2>&1 &) && for _ in \$(seq 120); do \
+offline "set -o errexit; cd /srv/project && (make run >/tmp/run.log 2>&1 &) && for _ in \$(seq 120); do \
   python3 -c 'import urllib.request; urllib.request.urlopen(\"http://127.0.0.1:8000/health/\")' 2>/dev/null && break; sleep 1; done; \
   for page in / /films/ /books/ /admin/login/; do \
     python3 -c \"import sys, urllib.request; print(sys.argv[1], urllib.request.urlopen('http://127.0.0.1:8000' + sys.argv[1]).status)\" \$page; \

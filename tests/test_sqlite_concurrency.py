@@ -7,7 +7,7 @@ from tests.support.processes import checked, local_environ, manage, module_json
 
 
 def test_concurrent_read_then_write_transactions_never_see_database_is_locked(tmp_path):
-    """With SQLite's default DEFERRED mode most of these fail at once (measured: 346 of 400)."""
+    """With SQLite's default DEFERRED mode most of these fail at once with "database is locked"."""
     env = local_environ(DATABASE_URL=f"sqlite:///{tmp_path / 'users.sqlite3'}")
     checked(manage("migrate", "--database=default", "-v0", env=env, timeout=180), "migrate")
     arguments = ("--processes", "4", "--transactions", "30")

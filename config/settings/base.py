@@ -23,8 +23,7 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=[])
 TIME_ZONE = "UTC"
 LANGUAGE_CODE = "en-us"
 # https://docs.djangoproject.com/en/5.2/ref/settings/#use-i18n
-# An English-only site: translation machinery would run on every template variable for nothing
-# (measured: 0.6 -> 0.35 ms for a bare request, 8.5 -> 5.9 ms for the films list, in-process).
+# An English-only site: translation machinery would run on every template variable for nothing.
 USE_I18N = False
 USE_TZ = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -87,7 +86,7 @@ for _database in DATABASES.values():
     _database["OPTIONS"] = {**ENGINE_OPTIONS.get(_database["ENGINE"], {}), **_database.get("OPTIONS", {})}
     _database["TEST"] = {**ENGINE_TEST_SETTINGS.get(_database["ENGINE"], {}), **_database.get("TEST", {})}
     # https://docs.djangoproject.com/en/5.2/ref/databases/#persistent-connections
-    # Per alias: a new PostgreSQL connection costs ~6 ms here, more than a simple page.
+    # Per alias: a new PostgreSQL connection costs more than a simple page (docs/evidence.md, persistent connections).
     _database["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     _database["CONN_HEALTH_CHECKS"] = True
     # https://docs.djangoproject.com/en/5.2/ref/databases/#connection-pool
