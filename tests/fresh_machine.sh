@@ -5,7 +5,8 @@
 # debootstrap builds the root; apt-get installs what the README's "Run it" names; the project is
 # cloned into it. Then, in a network namespace of its own (only a loopback, so its 127.0.0.1:3306 and
 # :5432 are not this machine's), its MariaDB and PostgreSQL start, the README's commands let the site
-# log in, and `make test` and `make run` run as a newcomer runs them. Package downloads (apt, pip,
+# log in, and `make test` and `make run` run as a newcomer runs them: a user who is not root, with sudo
+# (NOPASSWD stands for typing the password). Package downloads (apt, pip,
 # Chromium) happen before the namespace is entered: it has no route out. Needs root; removes all it
 # made, on failure too (KEEP=1 keeps the root for a look). Not part of `make test`.
 set -o errexit -o pipefail -o nounset
@@ -25,11 +26,16 @@ started=$(date +%s)
 
 step() { printf '\n== %s (%d s)\n' "$*" $(($(date +%s) - started)); }
 quiet() { "$@" >"$root.log" 2>&1 || { tail -n 40 "$root.log"; return 1; }; }  # the output when it fails
+# as USER online|offline COMMAND: run COMMAND in the root as USER, with the network or in the namespace.
 # PIP_CERT: the system's bundle, which holds this machine's own CAs too (a TLS-inspecting proxy's, if any).
-inside() { chroot "$root" /usr/bin/env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
-  PIP_CERT=/etc/ssl/certs/ca-certificates.crt /bin/bash -c "$1"; }
-offline() { ip netns exec "$ns" chroot "$root" /usr/bin/env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin \
-  LANG=C.UTF-8 /bin/bash -c "$1"; }
+as() {
+  local user=$1 home=/root namespace=()
+  [ "$user" = root ] || home=/home/$user
+  [ "$2" = offline ] && namespace=(ip netns exec "$ns")
+  "${namespace[@]}" chroot "$root" /usr/sbin/runuser -u "$user" -- /usr/bin/env -i HOME="$home" USER="$user" \
+    LOGNAME="$user" PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin LANG=C.UTF-8 \
+    PIP_CERT=/etc/ssl/certs/ca-certificates.crt /bin/bash -c "$3"
+}
 
 cleanup() {
   set +o errexit
@@ -85,15 +91,19 @@ step "the README's packages"
 # A stock machine has sudo; the person answers apt-get's question with yes.
 echo 'APT::Get::Assume-Yes "true";' > "$root/etc/apt/apt.conf.d/90yes"
 readme_line() { grep -m1 -F -- "\$ sudo $1" README.md | sed 's/^\$ //'; }
-inside "echo 'debconf debconf/frontend select Noninteractive' | debconf-set-selections"  # sudo drops DEBIAN_FRONTEND
-quiet inside "apt-get update -qq && apt-get install -qq sudo"
-quiet inside "$(readme_line 'apt-get update') && $(readme_line 'apt-get install') && update-ca-certificates"
+as root online "echo 'debconf debconf/frontend select Noninteractive' | debconf-set-selections"  # sudo drops it
+quiet as root online "apt-get update -qq && apt-get install -qq sudo"
+as root online "useradd --create-home --shell /bin/bash newcomer && \
+  echo 'newcomer ALL=(ALL) NOPASSWD: ALL' >/etc/sudoers.d/newcomer"
+quiet as newcomer online "$(readme_line 'apt-get update') && $(readme_line 'apt-get install')"
+quiet as root online update-ca-certificates
 # The package made its cluster while this machine's own server held 5432, so it took the next port;
 # on a machine of its own it gets 5432, as here inside the namespace.
 sed -i -E 's/^port = [0-9]+/port = 5432/' "$root"/etc/postgresql/*/main/postgresql.conf
 
 step "clone the project"
-git clone -q . "$root/srv/project"  # where the postgres user may read it
+git clone -q . "$root/srv/project"
+as root online "chown -R newcomer: /srv/project"
 
 # Ubuntu's Chromium is a snap, and snapd cannot run in a chroot: there the browser tests are left out, and said so.
 make_test=(make test)
@@ -104,27 +114,27 @@ if [ "$suite" = noble ]; then
 fi
 
 step "what make installs, while the network is there: .venv, the test packages${browser:+, Chromium}"
-quiet inside "cd /srv/project && make install test-deps $browser"
+quiet as newcomer online "cd /srv/project && make install test-deps $browser"
 
 step "start MariaDB and PostgreSQL in a namespace of their own"
 ip netns add "$ns"
 ip -n "$ns" link set lo up
-offline "install -d -o mysql -g mysql /run/mysqld && (mysqld_safe >/dev/null 2>&1 &) && \
+as root offline "install -d -o mysql -g mysql /run/mysqld && (mysqld_safe >/dev/null 2>&1 &) && \
   pg_ctlcluster \$(ls /etc/postgresql) main start"
-offline "for _ in \$(seq 30); do mariadb-admin ping >/dev/null 2>&1 && exit 0; sleep 1; done; exit 1"
+as root offline "for _ in \$(seq 30); do mariadb-admin ping >/dev/null 2>&1 && exit 0; sleep 1; done; exit 1"
 
 step "the README's login commands, as written"
 for command in mariadb sed "-u postgres"; do
   line=$(readme_line "$command")
   echo "\$ $line"
-  offline "$line" >/dev/null
+  as newcomer offline "$line" >/dev/null
 done
 
 step "${make_test[*]}"
-offline "cd /srv/project && $(printf '%q ' "${make_test[@]}")"
+as newcomer offline "cd /srv/project && $(printf '%q ' "${make_test[@]}")"
 
 step "make run: the pages answer"
-offline "set -o errexit; cd /srv/project && (make run >/tmp/run.log 2>&1 &) && for _ in \$(seq 120); do \
+as newcomer offline "set -o errexit; cd /srv/project && (make run >/tmp/run.log 2>&1 &) && for _ in \$(seq 120); do \
   python3 -c 'import urllib.request; urllib.request.urlopen(\"http://127.0.0.1:8000/health/\")' 2>/dev/null && break; sleep 1; done; \
   for page in / /films/ /books/ /admin/login/; do \
     python3 -c \"import sys, urllib.request; print(sys.argv[1], urllib.request.urlopen('http://127.0.0.1:8000' + sys.argv[1]).status)\" \$page; \
