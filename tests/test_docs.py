@@ -39,9 +39,10 @@ UNMARKED_LANGUAGES = {"console", "text"}
 EVIDENCE = BASE_DIR / "docs" / "evidence.md"
 NUMBER = r"\b\d[\d,]*(?:\.\d+)?"
 MEASURED = re.compile(
-    rf"{NUMBER} ?(?:ms|s|min|seconds?|minutes?|req/s|rows/s)\b"  # a time or a rate
-    rf"|{NUMBER} ?%"  # a share
-    r"|\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}:\d{2} UTC\b"  # when a run happened
+    rf"{NUMBER} ?(?:µs|ms|s|sec|secs|min|h|seconds?|minutes?|hours?|req/s|rps|rows/s)\b"  # a time or a rate
+    rf"|{NUMBER}-(?:second|minute|hour)\b"  # a 10-minute run
+    rf"|{NUMBER} ?(?:%|×|x faster|x slower|times (?:as|faster|slower))"  # a share or a ratio
+    r"|\b\d{4}-\d{2}-\d{2}(?!\d)|\b\d{1,2}:\d{2}(?::\d{2})? UTC\b"  # when a run happened
 )
 # Figures outside evidence.md that are set, not measured: each phrase as a page writes it (line breaks
 # count as spaces), with where its value is set.
@@ -62,6 +63,7 @@ CONFIGURED = [
     "6 s before the end",  # testing.md: when the nemesis promotes a standby
     "29 s under WSGI",  # testing.md: the --duration tests/test_consistency.py passes
     "18 s under ASGI",  # testing.md: the same, for the ASGI run
+    "has a 10-minute run",  # testing.md: make consistency's DURATION=600 default in the Makefile
     "(10 min)",  # testing.md: the lint job's timeout-minutes in .github/workflows/ci.yml
     "(20 min)",  # testing.md: the test job's timeout-minutes
 ]
@@ -399,12 +401,14 @@ def test_measured_figures_are_found(tmp_path):
     page = tmp_path / "page.md"
     page.write_text(
         "A full scan took 0.32 s, the index\n0.005 s; 1,324 req/s, 67,093 rows/s, 73% of bare Django,\n"
-        "8 min 36 s in all, on 2026-12-03 at 15:02 UTC, with a 2 s lock timeout.\n\n"
+        "8 min 36 s in all, on 2026-12-03 at 15:02 UTC, with a 2 s lock timeout.\n"
+        "Then 350 µs, 3× faster, 2.5 times as fast, a 10-minute run, 2026-12-04T09:00Z, 09:00:11 UTC.\n\n"
         "```console\n$ make bench   # about 7 minutes\n```\n"
     )
     found = [figure for figure, _ in measured_figures(prose(page), ["a 2 s lock timeout"])]
     times = ["0.32 s", "0.005 s", "1,324 req/s", "67,093 rows/s", "73%", "8 min", "36 s"]
-    assert found == [*times, "2026-12-03", "15:02 UTC"]  # not the lock timeout, nor the fenced block
+    later = ["350 µs", "3×", "2.5 times as", "10-minute", "2026-12-04", "09:00:11 UTC"]
+    assert found == [*times, "2026-12-03", "15:02 UTC", *later]  # not the lock timeout, nor the fenced block
 
 
 def test_machine_paths_are_found():
