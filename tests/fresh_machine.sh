@@ -43,7 +43,7 @@ cleanup() {
     ip netns pids "$ns" | xargs -r kill -9 2>/dev/null
     ip netns delete "$ns"
   fi
-  for mount in dev/pts dev proc sys; do umount -l "$root/$mount" 2>/dev/null; done
+  for mount in dev/shm dev/pts dev proc sys; do umount -l "$root/$mount" 2>/dev/null; done
   if [ "${KEEP:-}" = 1 ]; then echo "Kept $root."; else rm -rf --one-file-system "$root" "$root.log" "$root.keyring"; fi
 }
 trap cleanup EXIT
@@ -86,6 +86,8 @@ mount -t proc proc "$root/proc"
 mount -t sysfs sysfs "$root/sys"
 mount --bind /dev "$root/dev"
 mount --bind /dev/pts "$root/dev/pts"
+# /dev/shm is a mount of its own, which the bind leaves out: an empty directory only root may write to.
+mount -t tmpfs -o mode=1777 tmpfs "$root/dev/shm"
 
 step "the README's packages"
 # A stock machine has sudo; the person answers apt-get's question with yes.
