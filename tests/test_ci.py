@@ -322,12 +322,16 @@ def test_ci_run_finds_a_python_that_runs_for_the_next_django(tmp_path, on_path, 
         assert "install python3.12" in result.stderr
 
 
-def make_dry_run(*args):
-    """The commands `make -n` prints, ignoring the image's VENV, TEST_DEPS and BROWSER_DEPS in the environment."""
-    env = {
+def make_environ():
+    """os.environ without the image's VENV, TEST_DEPS and BROWSER_DEPS, nor the MAKEFLAGS of a make above."""
+    return {
         key: value for key, value in os.environ.items() if key not in {"VENV", "TEST_DEPS", "BROWSER_DEPS", "MAKEFLAGS"}
     }
-    result = run("make", "--no-print-directory", "-n", *args, env=env)
+
+
+def make_dry_run(*args):
+    """The commands `make -n` prints, as make_environ() leaves the environment."""
+    result = run("make", "--no-print-directory", "-n", *args, env=make_environ())
     assert result.returncode == 0, result.stdout + result.stderr
     return result.stdout
 
@@ -382,7 +386,8 @@ def test_make_stops_when_python_is_too_old(tmp_path, django, oldest, needs, retr
 
 def test_every_pinned_package_runs_on_the_oldest_python_make_and_pyproject_accept():
     """A pin whose Requires-Python leaves out that Python makes pip fail on it (uvicorn 0.55 needs 3.11)."""
-    printed = run("make", "-s", "--eval", "min-python:; @echo $(MIN_PYTHON)", "min-python", env=os.environ)
+    # Not os.environ: under `make test DJANGO=...` its MAKEFLAGS would pass that Django on.
+    printed = run("make", "-s", "--eval", "min-python:; @echo $(MIN_PYTHON)", "min-python", env=make_environ())
     minimum = printed.stdout.strip()
     oldest = tomllib.loads((BASE_DIR / "pyproject.toml").read_text())["project"]["requires-python"]
     assert oldest == f">={minimum}"
