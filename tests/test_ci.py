@@ -322,11 +322,13 @@ def test_ci_run_finds_a_python_that_runs_for_the_next_django(tmp_path, on_path, 
         assert "install python3.12" in result.stderr
 
 
+# The image's settings, and what a make above exports: its MAKEFLAGS and its command line's variables.
+MAKE_VARIABLES = {"VENV", "TEST_DEPS", "BROWSER_DEPS", "MAKEFLAGS", "DJANGO", "PYTHON", "PYTEST_ARGS"}
+
+
 def make_environ():
-    """os.environ without the image's VENV, TEST_DEPS and BROWSER_DEPS, nor the MAKEFLAGS of a make above."""
-    return {
-        key: value for key, value in os.environ.items() if key not in {"VENV", "TEST_DEPS", "BROWSER_DEPS", "MAKEFLAGS"}
-    }
+    """os.environ without MAKE_VARIABLES, so that make reads the Makefile's own defaults."""
+    return {key: value for key, value in os.environ.items() if key not in MAKE_VARIABLES}
 
 
 def make_dry_run(*args):
@@ -386,7 +388,7 @@ def test_make_stops_when_python_is_too_old(tmp_path, django, oldest, needs, retr
 
 def test_every_pinned_package_runs_on_the_oldest_python_make_and_pyproject_accept():
     """A pin whose Requires-Python leaves out that Python makes pip fail on it (uvicorn 0.55 needs 3.11)."""
-    # Not os.environ: under `make test DJANGO=...` its MAKEFLAGS would pass that Django on.
+    # Not os.environ: under `make test DJANGO=...`, make exports that Django to the tests.
     printed = run("make", "-s", "--eval", "min-python:; @echo $(MIN_PYTHON)", "min-python", env=make_environ())
     minimum = printed.stdout.strip()
     oldest = tomllib.loads((BASE_DIR / "pyproject.toml").read_text())["project"]["requires-python"]
