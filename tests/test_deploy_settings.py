@@ -25,3 +25,17 @@ def test_missing_required_variable_fails_at_start_naming_it(variable):
     result = manage("check", env=env)
     assert result.returncode != 0
     assert f"ImproperlyConfigured: Set the {variable} environment variable" in result.stderr
+
+
+def test_a_env_file_sets_what_the_environment_leaves_unset(tmp_path):
+    """README: a .env beside manage.py keeps the users' URL for every later command; the environment still wins."""
+    env_file = tmp_path / ".env"
+    env_file.write_text(
+        "DATABASE_URL=postgres://postgres@127.0.0.1:5432/users\nAPP1_DATABASE_URL=mysql://root@127.0.0.1:3306/from_file\n"
+    )
+    show = "from django.db import connections; print(*(connections[a].settings_dict['NAME'] for a in connections))"
+    env = clean_environ(DJANGO_SETTINGS_MODULE="config.settings.local", DJANGO_ENV_FILE=str(env_file))
+    env["APP1_DATABASE_URL"] = "mysql://root@127.0.0.1:3306/from_environment"
+    result = manage("shell", "--no-startup", "-c", show, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1].split() == ["users", "from_environment", "books"]
