@@ -26,7 +26,7 @@ from packaging.specifiers import SpecifierSet
 from ruamel.yaml import YAML
 
 from tests.support.browser import CHROMEDRIVER, CHROMIUM, CHROMIUM_SNAP
-from tests.support.processes import BASE_DIR, run
+from tests.support.processes import BASE_DIR, make_environ, run
 
 WORKFLOW_FILE = BASE_DIR / ".github" / "workflows" / "ci.yml"
 WORKFLOW = YAML(typ="safe").load(WORKFLOW_FILE.read_text())
@@ -322,17 +322,8 @@ def test_ci_run_finds_a_python_that_runs_for_the_next_django(tmp_path, on_path, 
         assert "install python3.12" in result.stderr
 
 
-# The image's settings, and what a make above exports: its MAKEFLAGS and its command line's variables.
-MAKE_VARIABLES = {"VENV", "TEST_DEPS", "BROWSER_DEPS", "MAKEFLAGS", "DJANGO", "PYTHON", "PYTEST_ARGS"}
-
-
-def make_environ():
-    """os.environ without MAKE_VARIABLES, so that make reads the Makefile's own defaults."""
-    return {key: value for key, value in os.environ.items() if key not in MAKE_VARIABLES}
-
-
 def make_dry_run(*args):
-    """The commands `make -n` prints, as make_environ() leaves the environment."""
+    """The commands `make -n` prints, with the Makefile's own defaults (make_environ())."""
     result = run("make", "--no-print-directory", "-n", *args, env=make_environ())
     assert result.returncode == 0, result.stdout + result.stderr
     return result.stdout
@@ -388,7 +379,6 @@ def test_make_stops_when_python_is_too_old(tmp_path, django, oldest, needs, retr
 
 def test_every_pinned_package_runs_on_the_oldest_python_make_and_pyproject_accept():
     """A pin whose Requires-Python leaves out that Python makes pip fail on it (uvicorn 0.55 needs 3.11)."""
-    # Not os.environ: under `make test DJANGO=...`, make exports that Django to the tests.
     printed = run("make", "-s", "--eval", "min-python:; @echo $(MIN_PYTHON)", "min-python", env=make_environ())
     minimum = printed.stdout.strip()
     oldest = tomllib.loads((BASE_DIR / "pyproject.toml").read_text())["project"]["requires-python"]

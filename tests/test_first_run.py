@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from tests.conftest import LOGIN_HINT
-from tests.support.processes import BASE_DIR, clean_environ, python, run
+from tests.support.processes import BASE_DIR, clean_environ, make_environ, python, run
 
 README = (BASE_DIR / "README.md").read_text()
 # Debian's pg_hba.conf as the postgresql package writes it (comments left out).
@@ -23,7 +23,7 @@ host    replication     all             ::1/128                 scram-sha-256
 
 def login_help():
     """The commands make prints when the site cannot log in."""
-    printed = run("make", "-s", "--eval", "login-help:; @$(LOGIN_HELP)", "login-help", env=os.environ).stdout
+    printed = run("make", "-s", "--eval", "login-help:; @$(LOGIN_HELP)", "login-help", env=make_environ()).stdout
     return [line.strip() for line in printed.splitlines()[1:]]
 
 
@@ -55,12 +55,16 @@ def test_make_names_the_package_a_machine_without_apt_get_lacks(tmp_path):
 
 def test_a_refused_login_points_at_the_commands_and_make_databases_prints_them():
     """PostgreSQL refuses a role it does not know, as Debian's refuses postgres without a password."""
-    env = clean_environ(APP2_DATABASE_URL="postgres://nobody@127.0.0.1:5432/books")
+    refused = "postgres://nobody@127.0.0.1:5432/books"
+    env = clean_environ(APP2_DATABASE_URL=refused)
     test = "tests/test_factories.py::test_user_factory_sets_a_usable_password"
     suite = python("-m", "pytest", "-p", "no:xdist", "-p", "no:cacheprovider", test, env=env, timeout=120)
     assert suite.returncode != 0
     assert "Database 'app2' (PostgreSQL at 127.0.0.1:5432) is unreachable" in suite.stdout
     assert LOGIN_HINT in suite.stdout
-    databases = run("make", "-s", "databases", f"VENV={Path(sys.executable).parent.parent}", env=env)
+    venv = Path(sys.executable).parent.parent  # this run's: .venv, or .venv-django-<version>
+    databases = run(
+        "make", "-s", "databases", f"VENV={venv}", env=make_environ(APP2_DATABASE_URL=env["APP2_DATABASE_URL"])
+    )
     assert databases.returncode != 0
     assert [line.strip() for line in databases.stdout.splitlines()[-3:]] == login_help()

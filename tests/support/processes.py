@@ -32,6 +32,18 @@ def clean_environ(**overrides):
     return env
 
 
+# What the image sets for make, and what a make above exports to the tests: its MAKEFLAGS and the variables
+# of its command line (`make test DJANGO=6.1.3 PYTHON=python3.12`).
+MAKE_VARIABLES = {"VENV", "TEST_DEPS", "BROWSER_DEPS", "MAKEFLAGS", "DJANGO", "PYTHON", "PYTEST_ARGS"}
+
+
+def make_environ(**overrides):
+    """Return clean_environ() without MAKE_VARIABLES, so that a make the tests run reads the Makefile's defaults."""
+    env = {key: value for key, value in clean_environ().items() if key not in MAKE_VARIABLES}
+    env.update(overrides)
+    return env
+
+
 def local_environ(**overrides):
     """Return os.environ with the local settings: the test run's database URLs are kept."""
     return {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.local", **overrides}
